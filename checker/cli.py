@@ -1,0 +1,273 @@
+"""The umcg-check command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from checker.config import ConfigError, load
+from checker.explore import Limits
+from checker.run import Outcome, build_model, check
+from checker.trace import Step, write_json_atomic
+from model.versions import VERSIONS
+
+EPILOG_CHECK = """examples:
+  umcg-check check                          # the default configuration (configs/default.toml)
+  umcg-check check configs/preempt.toml     # one configuration
+  umcg-check check configs/signal.toml --json --trace-dir out/
+  umcg-check check configs/large.toml --max-seconds 60
+
+exit codes: 0 every checked property holds; 1 a property is violated;
+            2 bad input or usage; 3 incomplete (a limit ended the run first)"""
+
+EPILOG_LIST = """examples:
+  umcg-check list-actions                   # the v0.2 actions with their citations
+  umcg-check list-actions --markdown > docs/actions-v0.2.md
+  umcg-check list-actions --json"""
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # exit 2 with one clear line
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="umcg-check",
+                description="Model checking of the Linux UMCG patch series.",
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    c = sub.add_parser("check", help="explore a configuration exhaustively and check properties",
+                       epilog=EPILOG_CHECK, formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.add_argument("config", nargs="?", help="TOML configuration (default: configs/default.toml)")
+    c.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    c.add_argument("--trace-dir", metavar="DIR",
+                   help="write each counterexample as an ITF JSON trace into DIR")
+    c.add_argument("--max-states", type=int, metavar="N", help="stop after N distinct states")
+    c.add_argument("--max-seconds", type=float, metavar="S", help="stop after S seconds")
+    c.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    c.add_argument("--coverage", action="store_true",
+                   help="print how often every action fired (human output)")
+    la = sub.add_parser("list-actions", help="list a version's actions with their citations",
+                        epilog=EPILOG_LIST, formatter_class=argparse.RawDescriptionHelpFormatter)
+    la.add_argument("config", nargs="?", help="configuration whose model to list "
+                    "(default: configs/default.toml)")
+    fmt = la.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="JSON on stdout")
+    fmt.add_argument("--markdown", action="store_true", help="a Markdown table (for docs/)")
+    return p
+
+
+# --------------------------------------------------------------------------- check
+
+
+def _step_json(s: Step) -> dict[str, Any]:
+    return {"step": s.index, "task": s.task, "action": s.action, "actor": s.actor,
+            "citation": s.citation, "params": s.params,
+            "changed": {n: [a, b] for n, a, b in s.changed}}
+
+
+def outcome_json(o: Outcome) -> dict[str, Any]:
+    r = o.result
+    props = []
+    for p in o.props:
+        st = o.trace_steps(p)
+        entry: dict[str, Any] = {
+            "name": p.name, "kind": p.kind, "status": o.status(p), "statement": p.statement,
+            "source": p.source, "trace": None if st is None else [_step_json(s) for s in st]}
+        if st is not None:
+            entry["length"] = len(st)
+        if p.name in r.premise_seen:
+            entry["vacuous"] = not r.premise_seen[p.name]
+        if p.name == "no_deadlock" and st is not None:
+            entry["stuck"] = o.deadlock_kind()
+        props.append(entry)
+    return {
+        "version": o.config.version,
+        "config": o.config.name,
+        "config_path": o.config.path,
+        "result": o.verdict,
+        "stopped_by": r.stopped_by,
+        "stats": {"states": r.states, "transitions": r.transitions, "depth": r.depth,
+                  "seconds": round(r.seconds, 3)},
+        "end_states": dict(r.terminal),
+        "properties": props,
+        "coverage": o.coverage(),
+    }
+
+
+def _describe_params(o: Outcome) -> str:
+    p = o.config.params
+    ops = " ".join(f"{t.name}=[{','.join(p.ops[i]) or '-'}]" for i, t in enumerate(o.model.workers))
+    return (f"{p.servers} server(s), {p.workers} worker(s); ops {ops}; "
+            f"lock_before_wait={str(p.lock_before_wait).lower()} "
+            f"server_recheck={str(p.server_recheck).lower()}; "
+            f"signals={p.signals} preemptions={p.preemptions}")
+
+
+def print_human(o: Outcome, coverage: bool, out=sys.stdout) -> None:
+    r = o.result
+    w = out.write
+    rate = r.states / r.seconds if r.seconds > 0 else float("nan")
+    w(f"umcg-check {o.config.version}  config {o.config.name}"
+      f"{'  (' + o.config.path + ')' if o.config.path else ''}\n")
+    w(f"  {_describe_params(o)}\n\n")
+    verdict = {"ok": "OK: every checked property holds",
+               "violation": "VIOLATION",
+               "incomplete": f"INCOMPLETE: stopped by {r.stopped_by}"}[o.verdict]
+    if o.verdict == "violation" and not r.complete:
+        verdict += f" (exploration stopped by {r.stopped_by})"
+    w(f"Result: {verdict}\n")
+    w(f"  {r.states:,} distinct states, {r.transitions:,} transitions, depth {r.depth}, "
+      f"{r.seconds:.2f} s, {rate:,.0f} states/s\n")
+    ends = ", ".join(f"{k} {v:,}" for k, v in sorted(r.terminal.items())) or "none"
+    w(f"  end states: {ends}\n\n")
+    w("Properties\n")
+    for p in o.props:
+        st = o.status(p)
+        extra = ""
+        if st == "violated":
+            n = len(o.trace_steps(p) or [])
+            kind = o.deadlock_kind()
+            extra = f"  shortest counterexample: {n} steps" + (f" ({kind})" if kind else "")
+        elif p.name in r.premise_seen and not r.premise_seen[p.name]:
+            extra = "  (vacuous: its premise never held)"
+        w(f"  {p.name:20} {p.kind:9} {st.upper() if st == 'violated' else st}{extra}\n")
+        w(f"  {'':20} {p.statement}\n")
+    cov = o.coverage()
+    fired = [n for n, c in cov.items() if c]
+    never = [n for n, c in cov.items() if not c]
+    w(f"\nCoverage: {len(fired)} of {len(cov)} actions fired")
+    w(" (run with --coverage for counts)\n" if not coverage else "\n")
+    if coverage:
+        for n, c in sorted(cov.items(), key=lambda x: -x[1]):
+            w(f"  {c:>12,}  {n}\n")
+    if never:
+        w("  never fired: " + ", ".join(never) + "\n")
+    for p in o.props:
+        st_list = o.trace_steps(p)
+        if st_list is None:
+            continue
+        w(f"\nCounterexample for {p.name} ({len(st_list)} steps; source: {p.source})\n")
+        print_steps(st_list, out)
+
+
+def print_steps(steps_: list[Step], out=sys.stdout) -> None:
+    w = out.write
+    w(f"  {'step':>4}  {'task':4} {'who':3} action  [citation]\n")
+    for s in steps_:
+        who = {"K": "ker", "U": "usr", "E": "env"}[s.actor]
+        w(f"  {s.index:>4}  {s.task:4} {who:3} {s.action}  [{s.citation}]\n")
+        for n, a, b in s.changed:
+            w(f"  {'':4}  {'':4} {'':3}   {n}: {a} -> {b}\n")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    cfg = load(args.config)
+    if args.max_states is not None and args.max_states < 1:
+        raise UsageError("--max-states must be at least 1")
+    if args.max_seconds is not None and args.max_seconds <= 0:
+        raise UsageError("--max-seconds must be positive")
+    if args.trace_dir and os.path.exists(args.trace_dir) and not os.path.isdir(args.trace_dir):
+        raise UsageError(f"--trace-dir {args.trace_dir}: exists and is not a directory")
+    limits = Limits(args.max_states if args.max_states is not None else cfg.max_states,
+                    args.max_seconds if args.max_seconds is not None else cfg.max_seconds)
+    if not args.quiet:
+        print(f"umcg-check: exploring {cfg.name} ({cfg.version})...", file=sys.stderr)
+    o = check(cfg, limits, progress=not args.quiet)
+    if args.trace_dir:
+        for p in o.props:
+            doc = o.itf(p)
+            if doc is not None:
+                path = os.path.join(args.trace_dir, f"{cfg.name}.{p.name}.itf.json")
+                write_json_atomic(path, doc)
+                if not args.quiet:
+                    print(f"umcg-check: wrote {path}", file=sys.stderr)
+    if args.json:
+        json.dump(outcome_json(o), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        print_human(o, args.coverage)
+    return o.exit_code
+
+
+# --------------------------------------------------------------------------- list-actions
+
+
+def action_rows(cfg_path: str | None) -> list[dict[str, Any]]:
+    cfg = load(cfg_path)
+    model, _ = build_model(cfg)
+    rows: dict[str, dict[str, Any]] = {}
+    for a in model.spec.actions:
+        r = rows.setdefault(a.name, {"name": a.name, "actor": a.actor, "instances": 0,
+                                     "function": a.source.function, "file": a.source.file,
+                                     "steps": [], "section": a.source.section,
+                                     "version": a.source.version})
+        r["instances"] += 1
+        if a.source.step not in r["steps"]:
+            r["steps"].append(a.source.step)
+    return list(rows.values())
+
+
+def cmd_list_actions(args: argparse.Namespace) -> int:
+    rows = action_rows(args.config)
+    if args.json:
+        json.dump(rows, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return 0
+    if args.markdown:
+        print(markdown_actions(rows))
+        return 0
+    print(f"{'action':58} {'who':3} {'n':>3}  citation")
+    for r in rows:
+        print(f"{r['name']:58} {r['actor']:3} {r['instances']:>3}  {r['version']} {r['file']}:"
+              f"{r['function']} {'; '.join(r['steps'])} [{r['section']}]")
+    return 0
+
+
+def markdown_actions(rows: list[dict[str, Any]]) -> str:
+    lines = ["<!-- generated by `umcg-check list-actions --markdown`; do not edit -->",
+             "# Actions of the v0.2 model (default configuration)", "",
+             "`who`: K kernel, U user space, E environment. `n`: instances (per task, target, "
+             "head address) in the default configuration.", "",
+             "| action | who | n | source (version, file, function, step, semantics §) |",
+             "|---|---|---|---|"]
+    for r in rows:
+        steps_ = "; ".join(s.replace("|", "\\|") for s in r["steps"])
+        lines.append(f"| `{r['name']}` | {r['actor']} | {r['instances']} | {r['version']} "
+                     f"`{r['file']}` `{r['function']}`: {steps_} {r['section']} |")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return 2
+        if args.command == "check":
+            return cmd_check(args)
+        return cmd_list_actions(args)
+    except (ConfigError, UsageError) as e:
+        print(f"umcg-check: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("umcg-check: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+__all__ = ["main", "VERSIONS"]

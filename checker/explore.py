@@ -1,0 +1,170 @@
+"""Breadth-first explicit-state exploration with invariant and deadlock checking.
+
+States are ``bytes``; the list of discovered states doubles as the BFS queue, and
+each state keeps the index of its BFS parent and the action that reached it, so a
+counterexample is the (shortest) parent chain.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from checker.compile import Compiled, compile_expr, compile_spec, py_expr
+from model.lang import Expr, Spec
+from properties.base import DEADLOCK, INVARIANT, Property
+
+FINISHED, DEADLOCKED, SPINNING, HALTED = "finished", "deadlock", "spin", "halted"
+
+
+@dataclass
+class Limits:
+    max_states: int | None = None
+    max_seconds: float | None = None
+
+
+@dataclass
+class Result:
+    states: int = 0
+    transitions: int = 0
+    depth: int = 0
+    seconds: float = 0.0
+    complete: bool = True
+    stopped_by: str | None = None  # "max_states" | "max_seconds"
+    violations: dict[str, int] = field(default_factory=dict)  # property -> state index
+    terminal: dict[str, int] = field(default_factory=dict)  # kind -> count
+    first_terminal: dict[str, int] = field(default_factory=dict)  # kind -> state index
+    coverage: list[int] = field(default_factory=list)  # per action index
+    premise_seen: dict[str, bool] = field(default_factory=dict)
+    layers: list[int] = field(default_factory=list)
+
+
+def _compile_invariants(props: list[Property]) -> tuple[Callable[[bytes], bool],
+                                                        Callable[[bytes], tuple[int, ...]]]:
+    exprs = [p.expr for p in props]
+    ns: dict[str, object] = {}
+    all_ok = " and ".join(f"({py_expr(e)})" for e in exprs) or "True"  # type: ignore[arg-type]
+    each = ", ".join(f"1 if ({py_expr(e)}) else 0" for e in exprs)  # type: ignore[arg-type]
+    src = (f"def ok(s):\n    return {all_ok}\n"
+           f"def each(s):\n    return ({each}{',' if len(exprs) == 1 else ''})\n")
+    exec(compile(src, "<invariants>", "exec"), ns)
+    return ns["ok"], ns["each"]  # type: ignore[return-value]
+
+
+class Explorer:
+    """BFS over a Spec.  ``finished`` tells a proper end state from a deadlock."""
+
+    def __init__(self, spec: Spec, props: list[Property], finished: Expr,
+                 compiled: Compiled | None = None) -> None:
+        self.spec = spec
+        self.props = [p for p in props if p.kind == INVARIANT]
+        self.check_deadlock = any(p.kind == DEADLOCK for p in props)
+        self.deadlock_name = next((p.name for p in props if p.kind == DEADLOCK), "no_deadlock")
+        self.compiled = compiled or compile_spec(spec)
+        self.finished = compile_expr(finished)
+        self.halt = compile_expr(spec.halt)
+        self.inv_ok, self.inv_each = _compile_invariants(self.props)
+        self.premises = [(p.name, compile_expr(p.premise)) for p in self.props if p.premise is not None]
+        self.states: list[bytes] = []
+        self.parent = array("l")
+        self.via = array("l")
+
+    def run(self, limits: Limits | None = None, progress: bool = False) -> Result:
+        limits = limits or Limits()
+        succ = self.compiled.successors
+        inv_ok, inv_each = self.inv_ok, self.inv_each
+        res = Result(coverage=[0] * len(self.spec.actions))
+        res.premise_seen = {name: False for name, _ in self.premises}
+        pending_premises = list(self.premises)
+        init = self.spec.init_state()
+        states, parent, via = [init], array("l", [-1]), array("l", [-1])
+        self.states, self.parent, self.via = states, parent, via
+        seen = {init}
+        t0 = time.monotonic()
+        last_report = t0
+        cov = res.coverage
+        violations = res.violations
+
+        def check(i: int, s: bytes) -> None:
+            nonlocal pending_premises
+            if not inv_ok(s):
+                for p, ok in zip(self.props, inv_each(s), strict=True):
+                    if not ok and p.name not in violations:
+                        violations[p.name] = i
+            if pending_premises:
+                still = []
+                for name, f in pending_premises:
+                    if f(s):
+                        res.premise_seen[name] = True
+                    else:
+                        still.append((name, f))
+                pending_premises = still
+
+        check(0, init)
+        i, layer_end, depth = 0, 1, 0
+        layers = [1]
+        transitions = 0
+        while i < len(states):
+            if i == layer_end:
+                depth += 1
+                layer_end = len(states)
+                layers.append(layer_end - (sum(layers)))
+            s = states[i]
+            out = succ(s)
+            if not out or all(t == s for _, t in out):
+                if not out and self.halt(s):
+                    kind = HALTED
+                elif not out and self.finished(s):
+                    kind = FINISHED
+                else:
+                    kind = SPINNING if out else DEADLOCKED
+                res.terminal[kind] = res.terminal.get(kind, 0) + 1
+                res.first_terminal.setdefault(kind, i)
+            for aid, t in out:
+                cov[aid] += 1
+                if t not in seen:
+                    seen.add(t)
+                    j = len(states)
+                    states.append(t)
+                    parent.append(i)
+                    via.append(aid)
+                    check(j, t)
+            transitions += len(out)
+            i += 1
+            if not (i & 0xFFF):
+                now = time.monotonic()
+                if limits.max_seconds is not None and now - t0 > limits.max_seconds:
+                    res.complete, res.stopped_by = False, "max_seconds"
+                    break
+                if progress and now - last_report >= 1.0:
+                    last_report = now
+                    rate = len(states) / (now - t0)
+                    print(f"  progress: {len(states):,} states, {transitions:,} transitions, "
+                          f"queue {len(states) - i:,}, depth {depth}, {rate:,.0f} states/s",
+                          file=sys.stderr, flush=True)
+            if limits.max_states is not None and len(states) > limits.max_states:
+                res.complete, res.stopped_by = False, "max_states"
+                break
+        res.states = len(states)
+        res.transitions = transitions
+        res.depth = depth
+        res.layers = layers
+        res.seconds = time.monotonic() - t0
+        if self.check_deadlock:
+            stuck = [res.first_terminal[k] for k in (DEADLOCKED, SPINNING)
+                     if k in res.first_terminal]
+            if stuck:
+                violations[self.deadlock_name] = min(stuck)
+        return res
+
+    def path(self, i: int) -> list[tuple[int, bytes]]:
+        """The BFS path to state i: [(action index or -1 for the initial state, state)]."""
+        out = []
+        while i >= 0:
+            out.append((self.via[i], self.states[i]))
+            i = self.parent[i]
+        out.reverse()
+        return out

@@ -1,0 +1,88 @@
+"""Counterexample traces: the steps of a path, what changed, and their ITF form."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+from model.lang import Spec, Var
+
+
+@dataclass
+class Step:
+    index: int
+    task: str
+    action: str
+    actor: str
+    citation: str
+    params: dict[str, int]
+    changed: list[tuple[str, str, str]]  # (variable, before, after)
+
+
+def steps(spec: Spec, fmt, path: list[tuple[int, bytes]]) -> list[Step]:
+    """Turn [(action index, state)] into display steps (step 0 is the initial state)."""
+    out = []
+    for k in range(1, len(path)):
+        aid, s = path[k]
+        prev = path[k - 1][1]
+        a = spec.actions[aid]
+        changed = [(v.name, fmt(v, prev[v.slot]), fmt(v, s[v.slot]))
+                   for v in spec.vars if prev[v.slot] != s[v.slot]]
+        task = spec.task_names[a.task] if a.task is not None else "-"
+        params = {k2: v2 for k2, v2 in a.params.items()}
+        out.append(Step(k, task, a.name, a.actor, str(a.source), params, changed))
+    return out
+
+
+def _value(v: Var, x: int, fmt) -> Any:
+    if v.domain.kind == "bool":
+        return bool(x)
+    if v.domain.kind in ("int", "mask"):
+        return x
+    return fmt(v, x)
+
+
+def itf_trace(spec: Spec, fmt, path: list[tuple[int, bytes]], meta: dict[str, Any],
+              loop: int | None = None) -> dict[str, Any]:
+    """An ITF (Apalache/Quint Informal Trace Format) document for the path.
+
+    Every state records each model variable, plus `action_taken` and `task` for the step
+    that led to it ("init" for the first state)."""
+    names = [v.name for v in spec.vars]
+    states = []
+    for k, (aid, s) in enumerate(path):
+        st: dict[str, Any] = {"#meta": {"index": k}}
+        if aid < 0:
+            st["action_taken"] = "init"
+            st["task"] = ""
+        else:
+            a = spec.actions[aid]
+            st["action_taken"] = a.name
+            st["task"] = spec.task_names[a.task] if a.task is not None else ""
+        for v in spec.vars:
+            st[v.name] = _value(v, s[v.slot], fmt)
+        states.append(st)
+    doc: dict[str, Any] = {"#meta": dict(meta, format="ITF", source="umcg-check"),
+                           "vars": ["action_taken", "task"] + names, "states": states}
+    if loop is not None:
+        doc["loop"] = loop
+    return doc
+
+
+def write_json_atomic(path: str, doc: Any) -> None:
+    """Write JSON so that a reader never sees a partial file."""
+    d = os.path.dirname(os.path.abspath(path))
+    os.makedirs(d, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(doc, f, indent=1)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

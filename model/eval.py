@@ -1,0 +1,73 @@
+"""A tree-walking interpreter of the action language.
+
+It is the reference semantics the compiled explorer is tested against (and the
+baseline its speed is measured against): slow, obvious, independent of codegen."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from model.lang import Action, Const, Expr, Index, Op, Ref, Spec, Var
+
+
+def value(e: Expr, s: Sequence[int]) -> int:
+    if isinstance(e, Const):
+        return e.value
+    if isinstance(e, Ref):
+        return s[e.var.slot]
+    if isinstance(e, Index):
+        return s[e.array.base + value(e.index, s)]
+    assert isinstance(e, Op), e
+    op, a = e.op, e.args
+    if op == "and":
+        return int(all(value(x, s) for x in a))
+    if op == "or":
+        return int(any(value(x, s) for x in a))
+    if op == "not":
+        return int(not value(a[0], s))
+    if op == "ite":
+        return value(a[1], s) if value(a[0], s) else value(a[2], s)
+    x, y = value(a[0], s), value(a[1], s)
+    if op == "==":
+        return int(x == y)
+    if op == "!=":
+        return int(x != y)
+    if op == "<":
+        return int(x < y)
+    if op == "<=":
+        return int(x <= y)
+    if op == "+":
+        return x + y
+    if op == "-":
+        return x - y
+    if op == "&":
+        return x & y
+    if op == "|":
+        return x | y
+    if op == ">>":
+        return x >> y
+    if op == "<<":
+        return x << y
+    raise ValueError(op)
+
+
+def enabled(a: Action, s: Sequence[int]) -> bool:
+    return bool(value(a.guard, s))
+
+
+def apply(a: Action, s: bytes) -> bytes:
+    """The state after `a` (simultaneous assignment: every right side reads `s`)."""
+    t = bytearray(s)
+    for tgt, val in a.effect:
+        v = value(val, s)
+        if isinstance(tgt, Var):
+            t[tgt.slot] = v
+        else:
+            t[tgt.array.base + value(tgt.index, s)] = v
+    return bytes(t)
+
+
+def successors(spec: Spec, s: bytes) -> list[tuple[int, bytes]]:
+    if value(spec.halt, s):
+        return []
+    return [(a.index, apply(a, s)) for a in spec.actions if enabled(a, s)]

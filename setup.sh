@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Set up umcg-check in ./.venv (Debian, Python >= 3.11, run as root or a user with a venv-capable Python).
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=${PYTHON:-python3}
+"$PY" - <<'PYEOF' || { echo "setup.sh: Python 3.11 or newer is needed ($PY)" >&2; exit 2; }
+import sys
+sys.exit(0 if sys.version_info >= (3, 11) else 1)
+PYEOF
+if ! "$PY" -c 'import venv, ensurepip' 2>/dev/null; then
+    # Debian's python3 ships venv/ensurepip separately.
+    apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+fi
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e '.[dev]'
