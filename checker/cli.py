@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from checker.config import ConfigError, load
 from checker.explore import Limits
@@ -35,7 +36,8 @@ class UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # exit 2 with one clear line
-        raise UsageError(f"{self.prog}: {message}")
+        sub = self.prog.removeprefix("umcg-check").strip()
+        raise UsageError(f"{sub}: {message}" if sub else message)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -85,6 +87,8 @@ def outcome_json(o: Outcome) -> dict[str, Any]:
             entry["length"] = len(st)
         if p.name in r.premise_seen:
             entry["vacuous"] = not r.premise_seen[p.name]
+        if st is not None:
+            entry["final"] = o.final_tasks(p)
         if p.name == "no_deadlock" and st is not None:
             entry["stuck"] = o.deadlock_kind()
         props.append(entry)
@@ -111,7 +115,8 @@ def _describe_params(o: Outcome) -> str:
             f"signals={p.signals} preemptions={p.preemptions}")
 
 
-def print_human(o: Outcome, coverage: bool, out=sys.stdout) -> None:
+def print_human(o: Outcome, coverage: bool, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
     r = o.result
     w = out.write
     rate = r.states / r.seconds if r.seconds > 0 else float("nan")
@@ -156,10 +161,18 @@ def print_human(o: Outcome, coverage: bool, out=sys.stdout) -> None:
             continue
         w(f"\nCounterexample for {p.name} ({len(st_list)} steps; source: {p.source})\n")
         print_steps(st_list, out)
+        final = o.final_tasks(p) or {}
+        where = "; ".join(f"{t} at {r['pc']} (state {r['state']}, {r['__state']})"
+                          for t, r in final.items())
+        label = {"deadlock": "stuck: no task can move",
+                 "spin": "stuck: every enabled step is a spin"}.get(o.deadlock_kind() or "", "")
+        if p.name == "no_deadlock" and label:
+            w(f"  {label}\n")
+        w(f"  last state: {where}\n")
 
 
-def print_steps(steps_: list[Step], out=sys.stdout) -> None:
-    w = out.write
+def print_steps(steps_: list[Step], out: TextIO | None = None) -> None:
+    w = (out or sys.stdout).write
     w(f"  {'step':>4}  {'task':4} {'who':3} action  [citation]\n")
     for s in steps_:
         who = {"K": "ker", "U": "usr", "E": "env"}[s.actor]
@@ -168,14 +181,34 @@ def print_steps(steps_: list[Step], out=sys.stdout) -> None:
             w(f"  {'':4}  {'':4} {'':3}   {n}: {a} -> {b}\n")
 
 
+def _check_trace_dir(d: str) -> None:
+    """Refuse a trace directory that could not be written, before any exploring."""
+    if not d:
+        raise UsageError("--trace-dir: empty path")
+    if os.path.exists(d):
+        if not os.path.isdir(d):
+            raise UsageError(f"--trace-dir {d}: exists and is not a directory")
+        if not os.access(d, os.W_OK | os.X_OK):
+            raise UsageError(f"--trace-dir {d}: not writable")
+        return
+    parent = os.path.dirname(os.path.abspath(d))
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise UsageError(f"--trace-dir {d}: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"--trace-dir {d}: {parent} is not writable")
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     cfg = load(args.config)
     if args.max_states is not None and args.max_states < 1:
         raise UsageError("--max-states must be at least 1")
-    if args.max_seconds is not None and args.max_seconds <= 0:
+    if args.max_seconds is not None and not (math.isfinite(args.max_seconds)
+                                             and args.max_seconds > 0):
         raise UsageError("--max-seconds must be positive")
-    if args.trace_dir and os.path.exists(args.trace_dir) and not os.path.isdir(args.trace_dir):
-        raise UsageError(f"--trace-dir {args.trace_dir}: exists and is not a directory")
+    if args.trace_dir is not None:
+        _check_trace_dir(args.trace_dir)
     limits = Limits(args.max_states if args.max_states is not None else cfg.max_states,
                     args.max_seconds if args.max_seconds is not None else cfg.max_seconds)
     if not args.quiet:
@@ -186,7 +219,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             doc = o.itf(p)
             if doc is not None:
                 path = os.path.join(args.trace_dir, f"{cfg.name}.{p.name}.itf.json")
-                write_json_atomic(path, doc)
+                try:
+                    write_json_atomic(path, doc)
+                except OSError as e:
+                    raise UsageError(f"--trace-dir: cannot write {path}: {e.strerror}") from None
                 if not args.quiet:
                     print(f"umcg-check: wrote {path}", file=sys.stderr)
     if args.json:
@@ -264,6 +300,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("umcg-check: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `umcg-check check | head`
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

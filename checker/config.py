@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
 from model.v0_2 import OPS, Params
+from properties.v0_2 import PROPERTY_NAMES
 
 VERSIONS = ("v0.2",)
 DEFAULT_CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -101,21 +104,28 @@ def parse(raw: dict[str, Any], name: str, path: str | None = None) -> Config:
     max_seconds: float | None = None
     if "max_seconds" in lim:
         v = lim["max_seconds"]
-        if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
             raise ConfigError(f"'limits.max_seconds' = {v!r}: must be a positive number")
         max_seconds = float(v)
     pr = _table(raw, "properties")
     _unknown(pr, _PROPS, "properties.")
     check = pr.get("check")
-    if check is not None and (not isinstance(check, list)
-                              or not all(isinstance(c, str) for c in check)):
-        raise ConfigError(f"'properties.check' = {check!r}: must be a list of property names")
+    if check is not None:
+        if (not isinstance(check, list) or not check
+                or not all(isinstance(c, str) for c in check)):
+            raise ConfigError(f"'properties.check' = {check!r}: must be a non-empty list of "
+                              f"property names ({', '.join(PROPERTY_NAMES)})")
+        for c in check:
+            if c not in PROPERTY_NAMES:
+                raise ConfigError(f"'properties.check' names {c!r}: known properties are "
+                                  f"{', '.join(PROPERTY_NAMES)}")
     desc = raw.get("description", "")
     if not isinstance(desc, str):
         raise ConfigError("'description' must be a string")
     cname = raw.get("name", name)
-    if not isinstance(cname, str) or not cname:
-        raise ConfigError("'name' must be a non-empty string")
+    if not isinstance(cname, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", cname):
+        raise ConfigError(f"'name' = {cname!r}: must be letters, digits, '.', '_' or '-' "
+                          "(it names trace files)")
     params = Params(
         servers=servers, workers=workers, ops=tuple(ops),
         lock_before_wait=_bool(wl, "lock_before_wait", "workload.", False),
@@ -128,7 +138,10 @@ def parse(raw: dict[str, Any], name: str, path: str | None = None) -> Config:
 
 
 def load(path: str | None) -> Config:
-    path = path or DEFAULT_CONFIG
+    if path is None:
+        path = DEFAULT_CONFIG
+    elif not path:
+        raise ConfigError("empty configuration path")
     try:
         with open(path, "rb") as f:
             raw = tomllib.load(f)
@@ -138,9 +151,13 @@ def load(path: str | None) -> Config:
         raise ConfigError(f"{path}: is a directory, not a configuration file") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not valid UTF-8 text: {e.reason} at byte {e.start}") from None
     except OSError as e:
         raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
     name = os.path.splitext(os.path.basename(path))[0]
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
+        name = "config"
     try:
         return parse(raw, name, path)
     except ConfigError as e:

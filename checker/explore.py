@@ -67,7 +67,8 @@ class Explorer:
         self.finished = compile_expr(finished)
         self.halt = compile_expr(spec.halt)
         self.inv_ok, self.inv_each = _compile_invariants(self.props)
-        self.premises = [(p.name, compile_expr(p.premise)) for p in self.props if p.premise is not None]
+        self.premises = [(p.name, compile_expr(p.premise)) for p in self.props
+                         if p.premise is not None]
         self.states: list[bytes] = []
         self.parent = array("l")
         self.via = array("l")

@@ -180,6 +180,7 @@ class Builder:
             self.addr_names += [f"{t.name}.idle_workers_ptr", f"{t.name}.idle_servers_ptr"]
         self.naddr = len(self.addr_names)
         self.task_labels: dict[int, set[str]] = {}
+        self._calls: set[tuple[int, str]] = set()
         self.kernel_range = (0, 0)
         self._declare()
 
@@ -317,26 +318,27 @@ class Builder:
         """atomic_stack_push_user(head, node) (§2.4), the head address in local `head`."""
         V, mem = self.V, self.mem
         head, first = V["head"][t], V["first"][t]
+        fn = "atomic_stack_push_user" if actor == "K" else "server.idle_push"
         for h in heads:
             hv = self.ptr(h)
             # 1. read first = *head; 2. head locked by a concurrent pop: cpu_relax, retry.
-            self.act("atomic_stack_push_user.head_locked_spin", t, actor, f"{pre}.read",
+            self.act(f"{fn}.head_locked_spin", t, actor, f"{pre}.read",
                      And(head == hv, (mem[h] & 1) == 1), {}, f"{pre}.read",
                      cite_fn("steps 1-2: first & 1, cpu_relax"), head=h)
-            self.act("atomic_stack_push_user.read_head", t, actor, f"{pre}.read",
+            self.act(f"{fn}.read_head", t, actor, f"{pre}.read",
                      And(head == hv, (mem[h] & 1) == 0), {first: mem[h]}, f"{pre}.write",
                      cite_fn("step 1: get_user(first, head)"), head=h)
         # 3. *node = first
-        self.act("atomic_stack_push_user.write_node", t, actor, f"{pre}.write", 1,
+        self.act(f"{fn}.write_node", t, actor, f"{pre}.write", 1,
                  {mem[node]: first}, f"{pre}.cas", cite_fn("step 3: put_user(first, node)"))
         for h in heads:
             hv = self.ptr(h)
             eff = {mem[h]: self.ptr(node), first: 0, head: 0}
             eff.update(done_eff)
-            self.act("atomic_stack_push_user.cmpxchg_ok", t, actor, f"{pre}.cas",
+            self.act(f"{fn}.cmpxchg_ok", t, actor, f"{pre}.cas",
                      And(head == hv, mem[h] == first), eff, done,
                      cite_fn("step 4: cmpxchg(head, first, node) == 0"), head=h)
-            self.act("atomic_stack_push_user.cmpxchg_eagain", t, actor, f"{pre}.cas",
+            self.act(f"{fn}.cmpxchg_eagain", t, actor, f"{pre}.cas",
                      And(head == hv, mem[h] != first), {first: 0}, f"{pre}.read",
                      cite_fn("step 4: -EAGAIN, retry"), head=h)
 
@@ -345,35 +347,36 @@ class Builder:
         """atomic_stack_pop_user(head, &value) (§2.4); leaves the popped pointer in `first`."""
         V, mem = self.V, self.mem
         head, first, nxt = V["head"][t], V["first"][t], V["nxt"][t]
+        fn = "atomic_stack_pop_user" if actor == "K" else "server.undo_pop"
         for h in heads:
             hv = self.ptr(h)
-            self.act("atomic_stack_pop_user.empty", t, actor, f"{pre}.read",
+            self.act(f"{fn}.empty", t, actor, f"{pre}.read",
                      And(head == hv, mem[h] == 0), {first: 0, head: 0}, done,
                      cite_fn("steps 1-2: first == 0, *value = 0"), head=h)
-            self.act("atomic_stack_pop_user.head_locked_spin", t, actor, f"{pre}.read",
+            self.act(f"{fn}.head_locked_spin", t, actor, f"{pre}.read",
                      And(head == hv, (mem[h] & 1) == 1), {}, f"{pre}.read",
                      cite_fn("step 3: first & 1, cpu_relax"), head=h)
-            self.act("atomic_stack_pop_user.read_head", t, actor, f"{pre}.read",
+            self.act(f"{fn}.read_head", t, actor, f"{pre}.read",
                      And(head == hv, mem[h] != 0, (mem[h] & 1) == 0), {first: mem[h]},
                      f"{pre}.lock", cite_fn("step 1: get_user(first, head)"), head=h)
-            self.act("atomic_stack_pop_user.lock_cmpxchg_ok", t, actor, f"{pre}.lock",
+            self.act(f"{fn}.lock_cmpxchg_ok", t, actor, f"{pre}.lock",
                      And(head == hv, mem[h] == first), {mem[h]: first | 1}, f"{pre}.next",
                      cite_fn("step 4: cmpxchg(head, first, first | 1)"), head=h)
-            self.act("atomic_stack_pop_user.lock_cmpxchg_eagain", t, actor, f"{pre}.lock",
+            self.act(f"{fn}.lock_cmpxchg_eagain", t, actor, f"{pre}.lock",
                      And(head == hv, mem[h] != first), {first: 0}, f"{pre}.read",
                      cite_fn("step 4: -EAGAIN, retry"), head=h)
         for a in range(1, self.naddr):
-            self.act("atomic_stack_pop_user.read_next", t, actor, f"{pre}.next",
+            self.act(f"{fn}.read_next", t, actor, f"{pre}.next",
                      (first >> 1) == a, {nxt: mem[a]}, f"{pre}.unlock",
                      cite_fn("step 5: get_user(next, first)"), node=a)
         for h in heads:
             hv = self.ptr(h)
-            self.act("atomic_stack_pop_user.unlock_cmpxchg_ok", t, actor, f"{pre}.unlock",
+            self.act(f"{fn}.unlock_cmpxchg_ok", t, actor, f"{pre}.unlock",
                      And(head == hv, mem[h] == (first | 1)), {mem[h]: nxt, nxt: 0, head: 0},
                      done, cite_fn("step 6: cmpxchg(head, first | 1, next)"), head=h)
             eff = fail()
             eff.update({nxt: 0})
-            self.act("atomic_stack_pop_user.unlock_cmpxchg_efault", t, actor, f"{pre}.unlock",
+            self.act(f"{fn}.unlock_cmpxchg_efault", t, actor, f"{pre}.unlock",
                      And(head == hv, mem[h] != (first | 1)), eff, None,
                      cite_fn("step 6: cmpxchg failed, return -EFAULT"), head=h)
 
@@ -412,15 +415,23 @@ class Builder:
                  c("step 7: next_tid == 0, umcg_idle_loop"))
         # umcg_do_context_switch: find_task_by_vpid + ttwu(next, WF_CURRENT_CPU)
         for u in range(n):
+            # A thread that has exited (pc "done") is no longer found by find_task_by_vpid.
+            alive = V["pc"][u] != self.L("done")
+            eff = self.ret_to_user(t, ESRCH)
+            eff[tgt] = 0
+            self.act("umcg_do_context_switch.esrch", t, "K", "k:wait.ctx",
+                     And(tgt == u + 1, Not(alive)), eff, None,
+                     K("umcg_do_context_switch", "find_task_by_vpid(next_tid) == NULL: -ESRCH",
+                       "§2.6"), next=u)
             eff = self.ttwu(u)
             eff[tgt] = 0
             self.act("umcg_do_context_switch.ttwu_ok", t, "K", "k:wait.ctx",
-                     And(tgt == u + 1, self.asleep(u)), eff, "k:idle.entry",
+                     And(tgt == u + 1, alive, self.asleep(u)), eff, "k:idle.entry",
                      K("umcg_do_context_switch", "try_to_wake_up(next) != 0", "§2.6"), next=u)
             eff = self.ret_to_user(t, EAGAIN)
             eff[tgt] = 0
             self.act("umcg_do_context_switch.ttwu_failed_eagain", t, "K", "k:wait.ctx",
-                     And(tgt == u + 1, Not(self.asleep(u))), eff, None,
+                     And(tgt == u + 1, alive, Not(self.asleep(u))), eff, None,
                      K("umcg_do_context_switch", "!ttwu_ok: cpu_relax, -EAGAIN", "§2.6"), next=u)
         # ---- UMCG_WAIT_WAKE_ONLY: umcg_do_wake(next_tid); the caller keeps running
         self.act(f"{fn}.wake_only_einval_not_umcg", t, "K", "k:wake.entry", reg == 0,
@@ -590,7 +601,10 @@ class Builder:
         ret = V["ret_k"][t]
         fn = "umcg_wq_worker_running"
         wc = "wq_worker_change_state"
-        out = {pf: 1, ret: 0}  # out: current->flags |= PF_UMCG_WORKER; return
+        # out: current->flags |= PF_UMCG_WORKER; return.  Returning to a user-space label
+        # (the preemption path) is an exit to user mode: pending signals are delivered.
+        to_user = ret < self.kernel_range[0]
+        out = {pf: 1, ret: 0, V["sigpending"][t]: Ite(to_user, 0, V["sigpending"][t])}
         # Step 1 (PF_UMCG_WORKER is cleared first to avoid recursion; private).
         self.act(f"{wc}.running.locked_out", t, "K", "k:wqr.entry", (st & LOCKED) != 0, out, ret,
                  K(wc, "step 2: prev & LOCKED: return false (goto out)"))
@@ -706,13 +720,16 @@ class Builder:
                  {first: iwh, iwh: 0}, "u:srv.walk", U("server loop", "1: xchg(&IWH, 0)"))
         self.act("server.idle_workers_empty", t, "U", "u:srv.loop", iwh == 0, {}, "u:srv.pick",
                  U("server loop", "1: IWH empty"))
-        # Walk the taken chain: per node, next = xchg(&W.idle_workers_ptr, &IWH), which
-        # reads the link and points the field back at the head in one access.
+        # Walk the taken chain: per node, read the link, then point the field back at IWH.
         for w in self.workers:
             a = self.wnode(w)
             self.act("server.take_idle_worker", t, "U", "u:srv.walk",
-                     (first >> 1) == a, {nxt: mem[a], mem[a]: self.ptr(self.IWH)}, "u:srv.enqueue",
-                     U("server loop", "1: restore W.idle_workers_ptr = &IWH"), worker=w)
+                     (first >> 1) == a, {nxt: mem[a]}, "u:srv.restore",
+                     U("server loop", "1: next = W.idle_workers_ptr"), worker=w)
+            self.act("server.restore_idle_workers_ptr", t, "U", "u:srv.restore",
+                     (first >> 1) == a, {mem[a]: self.ptr(self.IWH)}, "u:srv.enqueue",
+                     U("server loop", "1: W.idle_workers_ptr = &IWH before W can be pushed "
+                       "again"), worker=w)
             bit = 1 << (w - self.p.servers)
             self.act("server.enqueue_runnable", t, "U", "u:srv.enqueue", (first >> 1) == a,
                      {g["runq"]: g["runq"] | bit, first: nxt, nxt: 0},
@@ -864,7 +881,7 @@ class Builder:
                     self.act("worker.yield.set_server_running", t, "U", f"{at}.wake_server",
                              tid == u + 1,
                              {V["state"][u]: RUNNING, tid: 0, V["next_tid"][t]: 0,
-                              ret_sys: self.L(f"{at}.after")}, "k:wait.entry",
+                              ret_sys: self.L(f"{at}.after")}, self.enter(t, at, "k:wait.entry"),
                              U("worker", "yield: server.state = RUNNING; next_tid = 0; "
                                "umcg_wait(0)", "§2.9 U2"), server=u)
                 self.after_wait(t, at, nxt_op)
@@ -895,7 +912,7 @@ class Builder:
                     self.act("worker.swap.set_target_running", t, "U", f"{at}.run_target",
                              tgt == w + 1,
                              {V["state"][w]: RUNNING, V["next_tid"][t]: w + 1, tgt: 0,
-                              ret_sys: self.L(f"{at}.after")}, "k:wait.entry",
+                              ret_sys: self.L(f"{at}.after")}, self.enter(t, at, "k:wait.entry"),
                              U("worker", "swap: W2.state = RUNNING; next_tid = W2; umcg_wait(0)",
                                "§2.9 U3"), worker=w)
                 self.after_wait(t, at, nxt_op)
@@ -913,7 +930,7 @@ class Builder:
                     self.act("worker.wake.set_target_running", t, "U", f"{at}.set_running",
                              tgt == w + 1,
                              {V["state"][w]: RUNNING, V["next_tid"][t]: w + 1, tgt: 0,
-                              ret_sys: self.L(f"{at}.after")}, "k:wake.entry",
+                              ret_sys: self.L(f"{at}.after")}, self.enter(t, at, "k:wake.entry"),
                              U("worker", "wake: W2.state = RUNNING; next_tid = W2; "
                                "umcg_wait(WAKE_ONLY)", "§2.9 U4"), worker=w)
                 none = And(*[(g["runq"] & (1 << (w - self.p.servers))) == 0 for w in others])
@@ -948,6 +965,22 @@ class Builder:
             self.act("worker.exit.signal_server", t, "U", "u:exit.signal", tid == u + 1, eff,
                      "done", U("worker", "exit: tgkill(server): IDLE=>RUNNING route (b)", "§2.3"),
                      server=u)
+
+    def enter(self, t: int, at: str, entry: str) -> str:
+        """Where a worker's last user store before a syscall goes.
+
+        With preemption in the environment, the syscall instruction is a step of its own,
+        so an interrupt can come between the store and the syscall (a preemption point).
+        Without it, that step touches nothing shared and is folded into the store."""
+        if not self.p.preemptions:
+            return entry
+        call = f"{at}.call"
+        if (t, call) in self._calls:
+            return call
+        self._calls.add((t, call))
+        self.act("worker.enter_syscall", t, "U", call, 1, {}, entry,
+                 U("worker", "the syscall instruction after the last store"))
+        return call
 
     def after_wait(self, t: int, at: str, nxt_op: str) -> None:
         """Back in user space after sys_umcg_wait at call site `at`."""

@@ -6,6 +6,10 @@ from model.lang import And, Expr, Implies, Or
 from model.v0_2 import IDLE, LOCKED, RUNNING, Model
 from properties.base import DEADLOCK, INVARIANT, Property
 
+# The names properties() gives, in its order (configs are validated against these).
+PROPERTY_NAMES = ("no_contract_breach", "no_unexpected_error", "INV-2", "INV-3", "INV-4",
+                  "INV-11", "INV-12", "list_integrity", "no_deadlock")
+
 
 def _running_in_user(m: Model, w: int) -> Expr:
     """Worker w executes user code as a registered, unlocked, RUNNING worker."""

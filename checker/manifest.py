@@ -1,0 +1,59 @@
+"""The golden manifest: expected state counts and verdicts per shipped configuration.
+
+    python -m checker.manifest            # print what the configs give now
+    python -m checker.manifest --update   # rewrite configs/manifest.json (explain it in the commit)
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import sys
+from typing import Any
+
+from checker.config import load
+from checker.run import check
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MANIFEST = os.path.join(HERE, "configs", "manifest.json")
+
+
+def entry(path: str) -> dict[str, Any]:
+    o = check(load(path))
+    r = o.result
+    return {
+        "result": o.verdict,
+        "states": r.states,
+        "transitions": r.transitions,
+        "depth": r.depth,
+        "violated": {p.name: len(o.trace_steps(p) or []) for p in o.props
+                     if p.name in r.violations},
+    }
+
+
+def configs() -> list[str]:
+    return sorted(glob.glob(os.path.join(HERE, "configs", "*.toml")))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m checker.manifest")
+    ap.add_argument("--update", action="store_true")
+    args = ap.parse_args(argv)
+    out = {}
+    for path in configs():
+        name = os.path.splitext(os.path.basename(path))[0]
+        print(f"checking {name}...", file=sys.stderr)
+        out[name] = entry(path)
+    text = json.dumps(out, indent=1, sort_keys=True) + "\n"
+    if args.update:
+        with open(MANIFEST, "w") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
