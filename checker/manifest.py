@@ -30,7 +30,17 @@ def entry(path: str) -> dict[str, Any]:
         "depth": r.depth,
         "violated": {p.name: len(o.trace_steps(p) or []) for p in o.props
                      if p.name in r.violations},
+        "coverage": o.coverage(),
     }
+
+
+def never_fired(golden: dict[str, Any]) -> list[str]:
+    """Actions that fire in none of the shipped configurations."""
+    total: dict[str, int] = {}
+    for e in golden.values():
+        for name, count in e["coverage"].items():
+            total[name] = total.get(name, 0) + count
+    return sorted(n for n, c in total.items() if c == 0)
 
 
 def configs() -> list[str]:
