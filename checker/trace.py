@@ -8,6 +8,8 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any
 
+import itf_py
+
 from model.lang import Spec, Var
 
 
@@ -54,22 +56,20 @@ def itf_trace(spec: Spec, fmt, path: list[tuple[int, bytes]], meta: dict[str, An
     names = [v.name for v in spec.vars]
     states = []
     for k, (aid, s) in enumerate(path):
-        st: dict[str, Any] = {"#meta": {"index": k}}
+        values: dict[str, Any] = {}
         if aid < 0:
-            st["action_taken"] = "init"
-            st["task"] = ""
+            values["action_taken"] = "init"
+            values["task"] = ""
         else:
             a = spec.actions[aid]
-            st["action_taken"] = a.name
-            st["task"] = spec.task_names[a.task] if a.task is not None else ""
+            values["action_taken"] = a.name
+            values["task"] = spec.task_names[a.task] if a.task is not None else ""
         for v in spec.vars:
-            st[v.name] = _value(v, s[v.slot], fmt)
-        states.append(st)
-    doc: dict[str, Any] = {"#meta": dict(meta, format="ITF", source="umcg-check"),
-                           "vars": ["action_taken", "task"] + names, "states": states}
-    if loop is not None:
-        doc["loop"] = loop
-    return doc
+            values[v.name] = _value(v, s[v.slot], fmt)
+        states.append(itf_py.State(meta={"index": k}, values=values))
+    trace = itf_py.Trace(meta=dict(meta, format="ITF", source="umcg-check"), params=[],
+                         vars=["action_taken", "task"] + names, states=states, loop=loop)
+    return itf_py.trace_to_json(trace)
 
 
 def write_json_atomic(path: str, doc: Any) -> None:

@@ -156,13 +156,9 @@ class UserSpaceMixin:
 
     # ------------------------------------------------------------ user space: worker
     def worker(self, t: int, ops: tuple[str, ...]) -> None:
-        V, g = self.V, self.g
-        st, rv, ret_sys, tid, tgt = (V["state"][t], V["rv"][t], V["ret_sys"][t], V["tid"][t],
-                                     V["tgt"][t])
-        wi = t - self.p.servers
-        mybit = 1 << wi
+        V = self.V
+        st = V["state"][t]
         ctl = "sys_umcg_ctl"
-        idle_word = IDLE | LOCKED if self.p.lock_before_wait else IDLE
         # Registration: sys_umcg_ctl(REGISTER|WORKER) runs umcg_wq_worker_running directly.
         first_op = "u:op0" if ops else "u:exit"
         self.act(f"{ctl}.register_worker", t, "K", "u:wrk.register", st == IDLE,
@@ -176,92 +172,109 @@ class UserSpaceMixin:
                  {V["sigpending"][t]: 0}, "u:wrk.reg.check",
                  K(ctl, "step 7: return 0 (also after a signal)", "§2.5"))
         self.after_wait(t, "u:wrk.reg", first_op)
-
+        build_op = {"block": self.io_entry, "yield": self.op_yield, "swap": self.op_swap,
+                    "wake": self.op_wake}
         for k, op in enumerate(ops):
-            at = f"u:op{k}"
             nxt_op = f"u:op{k + 1}" if k + 1 < len(ops) else "u:exit"
-            if op == "block":
-                self.io_entry(t, at, nxt_op)
-            elif op == "yield":
-                self.act("worker.yield.set_self_idle", t, "U", at, 1, {st: idle_word},
-                         f"{at}.enqueue", U("worker", "yield: self.state = IDLE"))
-                self.act("worker.yield.enqueue_self", t, "U", f"{at}.enqueue", 1,
-                         {g["runq"]: g["runq"] | mybit}, f"{at}.read_server",
-                         U("worker", "yield: put self on the ready set"))
-                self.act("worker.yield.read_server_tid", t, "U", f"{at}.read_server", 1,
-                         {tid: V["server_tid"][t]}, f"{at}.wake_server",
-                         U("worker", "yield: read self.server_tid"))
-                self.act("worker.yield.no_server", t, "U", f"{at}.wake_server", tid == 0,
-                         self.abort(t), None, U("worker", "yield: no server to yield to"))
-                for u in self.servers:
-                    self.act("worker.yield.set_server_running", t, "U", f"{at}.wake_server",
-                             tid == u + 1,
-                             {V["state"][u]: RUNNING, tid: 0, V["next_tid"][t]: 0,
-                              ret_sys: self.L(f"{at}.after")}, self.enter(t, at, "k:wait.entry"),
-                             U("worker", "yield: server.state = RUNNING; next_tid = 0; "
-                               "umcg_wait(0)", "§2.9 U2"), server=u)
-                self.after_wait(t, at, nxt_op)
-            elif op == "swap":
-                others = [w for w in self.workers if w != t]
-                for w in others:
-                    bit = 1 << (w - self.p.servers)
-                    self.act("worker.swap.pick", t, "U", at, (g["runq"] & bit) != 0,
-                             {g["runq"]: g["runq"] - bit, tgt: w + 1}, f"{at}.read_server",
-                             U("worker", "swap: take W2 from the ready set", "§2.9 U3"), worker=w)
-                none = And(*[(g["runq"] & (1 << (w - self.p.servers))) == 0 for w in others])
-                self.act("worker.swap.nothing_ready", t, "U", at, none, {}, nxt_op,
-                         U("worker", "swap: nothing ready: skip"))
-                self.act("worker.swap.read_server_tid", t, "U", f"{at}.read_server", 1,
-                         {tid: V["server_tid"][t]}, f"{at}.set_server",
-                         U("worker", "swap: read self.server_tid", "§2.9 U3"))
-                for w in others:
-                    self.act("worker.swap.set_target_server_tid", t, "U", f"{at}.set_server",
-                             tgt == w + 1, {V["server_tid"][w]: tid, tid: 0}, f"{at}.self_idle",
-                             U("worker", "swap: W2.server_tid = S", "§2.9 U3"), worker=w)
-                self.act("worker.swap.set_self_idle", t, "U", f"{at}.self_idle", 1,
-                         {st: idle_word}, f"{at}.enqueue",
-                         U("worker", "swap: self.state = IDLE", "§2.9 U3"))
-                self.act("worker.swap.enqueue_self", t, "U", f"{at}.enqueue", 1,
-                         {g["runq"]: g["runq"] | mybit}, f"{at}.run_target",
-                         U("worker", "swap: put self on the ready set"))
-                for w in others:
-                    self.act("worker.swap.set_target_running", t, "U", f"{at}.run_target",
-                             tgt == w + 1,
-                             {V["state"][w]: RUNNING, V["next_tid"][t]: w + 1, tgt: 0,
-                              ret_sys: self.L(f"{at}.after")}, self.enter(t, at, "k:wait.entry"),
-                             U("worker", "swap: W2.state = RUNNING; next_tid = W2; umcg_wait(0)",
-                               "§2.9 U3"), worker=w)
-                self.after_wait(t, at, nxt_op)
-            elif op == "wake":
-                others = [w for w in self.workers if w != t]
-                for w in others:
-                    bit = 1 << (w - self.p.servers)
-                    self.act("worker.wake.pick", t, "U", at, (g["runq"] & bit) != 0,
-                             {g["runq"]: g["runq"] - bit, tgt: w + 1}, f"{at}.clear_server",
-                             U("worker", "wake: take W2 from the ready set", "§2.9 U4"), worker=w)
-                    self.act("worker.wake.clear_target_server_tid", t, "U", f"{at}.clear_server",
-                             tgt == w + 1, {V["server_tid"][w]: 0}, f"{at}.set_running",
-                             U("worker", "wake: W2.server_tid = 0, so the kernel queues W2 "
-                               "on IWH (decision)"), worker=w)
-                    self.act("worker.wake.set_target_running", t, "U", f"{at}.set_running",
-                             tgt == w + 1,
-                             {V["state"][w]: RUNNING, V["next_tid"][t]: w + 1, tgt: 0,
-                              ret_sys: self.L(f"{at}.after")}, self.enter(t, at, "k:wake.entry"),
-                             U("worker", "wake: W2.state = RUNNING; next_tid = W2; "
-                               "umcg_wait(WAKE_ONLY)", "§2.9 U4"), worker=w)
-                none = And(*[(g["runq"] & (1 << (w - self.p.servers))) == 0 for w in others])
-                self.act("worker.wake.nothing_ready", t, "U", at, none, {}, nxt_op,
-                         U("worker", "wake: nothing ready: skip"))
-                self.act("worker.wake.returned", t, "U", f"{at}.after", rv == OK,
-                         {V["next_tid"][t]: 0}, nxt_op, U("worker", "wake: returned 0"))
-                self.act("worker.wake.eagain_retry", t, "U", f"{at}.after", rv == EAGAIN,
-                         {rv: 0, ret_sys: self.L(f"{at}.after")}, "k:wake.entry",
-                         U("worker", "wake: -EAGAIN, not asleep yet: retry", "§2.9 U4"))
-                self.act("worker.wake.unexpected_error", t, "U", f"{at}.after",
-                         And(rv != OK, rv != EAGAIN), self.abort(t), None,
-                         U("worker", "wake: unexpected error"))
-            else:  # pragma: no cover - Params validation rejects it
-                raise ValueError(op)
+            build_op[op](t, f"u:op{k}", nxt_op)
+        self.worker_exit(t)
+
+    def idle_word(self) -> int:
+        return IDLE | LOCKED if self.p.lock_before_wait else IDLE
+
+    def ready_bit(self, w: int) -> int:
+        return 1 << (w - self.p.servers)
+
+    def pick_ready(self, t: int, op: str, at: str, to: str, nxt_op: str, section: str) -> None:
+        """Take another worker W2 from the ready set into local `tgt`, or skip the op."""
+        runq, tgt = self.g["runq"], self.V["tgt"][t]
+        others = [w for w in self.workers if w != t]
+        for w in others:
+            bit = self.ready_bit(w)
+            self.act(f"worker.{op}.pick", t, "U", at, (runq & bit) != 0,
+                     {runq: runq - bit, tgt: w + 1}, to,
+                     U("worker", f"{op}: take W2 from the ready set", section), worker=w)
+        none = And(*[(runq & self.ready_bit(w)) == 0 for w in others])
+        self.act(f"worker.{op}.nothing_ready", t, "U", at, none, {}, nxt_op,
+                 U("worker", f"{op}: nothing ready: skip"))
+
+    def op_yield(self, t: int, at: str, nxt_op: str) -> None:
+        V, runq = self.V, self.g["runq"]
+        tid = V["tid"][t]
+        self.act("worker.yield.set_self_idle", t, "U", at, 1, {V["state"][t]: self.idle_word()},
+                 f"{at}.enqueue", U("worker", "yield: self.state = IDLE"))
+        self.act("worker.yield.enqueue_self", t, "U", f"{at}.enqueue", 1,
+                 {runq: runq | self.ready_bit(t)}, f"{at}.read_server",
+                 U("worker", "yield: put self on the ready set"))
+        self.act("worker.yield.read_server_tid", t, "U", f"{at}.read_server", 1,
+                 {tid: V["server_tid"][t]}, f"{at}.wake_server",
+                 U("worker", "yield: read self.server_tid"))
+        self.act("worker.yield.no_server", t, "U", f"{at}.wake_server", tid == 0,
+                 self.abort(t), None, U("worker", "yield: no server to yield to"))
+        for u in self.servers:
+            self.act("worker.yield.set_server_running", t, "U", f"{at}.wake_server",
+                     tid == u + 1,
+                     {V["state"][u]: RUNNING, tid: 0, V["next_tid"][t]: 0,
+                      V["ret_sys"][t]: self.L(f"{at}.after")}, self.enter(t, at, "k:wait.entry"),
+                     U("worker", "yield: server.state = RUNNING; next_tid = 0; umcg_wait(0)",
+                       "§2.9 U2"), server=u)
+        self.after_wait(t, at, nxt_op)
+
+    def op_swap(self, t: int, at: str, nxt_op: str) -> None:
+        V, runq = self.V, self.g["runq"]
+        tid, tgt = V["tid"][t], V["tgt"][t]
+        self.pick_ready(t, "swap", at, f"{at}.read_server", nxt_op, "§2.9 U3")
+        self.act("worker.swap.read_server_tid", t, "U", f"{at}.read_server", 1,
+                 {tid: V["server_tid"][t]}, f"{at}.set_server",
+                 U("worker", "swap: read self.server_tid", "§2.9 U3"))
+        others = [w for w in self.workers if w != t]
+        for w in others:
+            self.act("worker.swap.set_target_server_tid", t, "U", f"{at}.set_server",
+                     tgt == w + 1, {V["server_tid"][w]: tid, tid: 0}, f"{at}.self_idle",
+                     U("worker", "swap: W2.server_tid = S", "§2.9 U3"), worker=w)
+        self.act("worker.swap.set_self_idle", t, "U", f"{at}.self_idle", 1,
+                 {V["state"][t]: self.idle_word()}, f"{at}.enqueue",
+                 U("worker", "swap: self.state = IDLE", "§2.9 U3"))
+        self.act("worker.swap.enqueue_self", t, "U", f"{at}.enqueue", 1,
+                 {runq: runq | self.ready_bit(t)}, f"{at}.run_target",
+                 U("worker", "swap: put self on the ready set"))
+        for w in others:
+            self.act("worker.swap.set_target_running", t, "U", f"{at}.run_target",
+                     tgt == w + 1,
+                     {V["state"][w]: RUNNING, V["next_tid"][t]: w + 1, tgt: 0,
+                      V["ret_sys"][t]: self.L(f"{at}.after")}, self.enter(t, at, "k:wait.entry"),
+                     U("worker", "swap: W2.state = RUNNING; next_tid = W2; umcg_wait(0)",
+                       "§2.9 U3"), worker=w)
+        self.after_wait(t, at, nxt_op)
+
+    def op_wake(self, t: int, at: str, nxt_op: str) -> None:
+        V = self.V
+        rv, tgt = V["rv"][t], V["tgt"][t]
+        self.pick_ready(t, "wake", at, f"{at}.clear_server", nxt_op, "§2.9 U4")
+        for w in (w for w in self.workers if w != t):
+            self.act("worker.wake.clear_target_server_tid", t, "U", f"{at}.clear_server",
+                     tgt == w + 1, {V["server_tid"][w]: 0}, f"{at}.set_running",
+                     U("worker", "wake: W2.server_tid = 0, so the kernel queues W2 on IWH "
+                       "(decision)"), worker=w)
+            self.act("worker.wake.set_target_running", t, "U", f"{at}.set_running",
+                     tgt == w + 1,
+                     {V["state"][w]: RUNNING, V["next_tid"][t]: w + 1, tgt: 0,
+                      V["ret_sys"][t]: self.L(f"{at}.after")}, self.enter(t, at, "k:wake.entry"),
+                     U("worker", "wake: W2.state = RUNNING; next_tid = W2; "
+                       "umcg_wait(WAKE_ONLY)", "§2.9 U4"), worker=w)
+        self.act("worker.wake.returned", t, "U", f"{at}.after", rv == OK,
+                 {V["next_tid"][t]: 0}, nxt_op, U("worker", "wake: returned 0"))
+        self.act("worker.wake.eagain_retry", t, "U", f"{at}.after", rv == EAGAIN,
+                 {rv: 0, V["ret_sys"][t]: self.L(f"{at}.after")}, "k:wake.entry",
+                 U("worker", "wake: -EAGAIN, not asleep yet: retry", "§2.9 U4"))
+        self.act("worker.wake.unexpected_error", t, "U", f"{at}.after",
+                 And(rv != OK, rv != EAGAIN), self.abort(t), None,
+                 U("worker", "wake: unexpected error"))
+
+    def worker_exit(self, t: int) -> None:
+        V = self.V
+        tid = V["tid"][t]
+        ctl = "sys_umcg_ctl"
         # Exit: unregister, then wake the server (R3: user space must wake it).
         self.act("worker.exit.read_server_tid", t, "U", "u:exit", 1, {tid: V["server_tid"][t]},
                  "u:exit.unregister", U("worker", "exit: read self.server_tid"))
