@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     c.add_argument("--coverage", action="store_true",
                    help="print how often every action fired (human output)")
+    c.add_argument("--report", metavar="DIR",
+                   help="write a self-contained HTML report (verdicts, pictures) into DIR")
     la = sub.add_parser("list-actions", help="list a version's actions with their citations",
                         epilog=EPILOG_LIST, formatter_class=argparse.RawDescriptionHelpFormatter)
     la.add_argument("config", nargs="?", help="configuration whose model to list "
@@ -63,7 +65,21 @@ def _parser() -> argparse.ArgumentParser:
     fmt = la.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="JSON on stdout")
     fmt.add_argument("--markdown", action="store_true", help="a Markdown table (for docs/)")
+    for mod in plugins():
+        mod.add_parser(sub)
     return p
+
+
+# Commands that live in their own modules: each has add_parser(subparsers), which sets
+# `func` on its parser, and the function returns an exit code.
+PLUGINS = ("checker.cmd_z3", "checker.cmd_render")
+
+
+def plugins() -> list[Any]:
+    import importlib
+    import importlib.util
+
+    return [importlib.import_module(m) for m in PLUGINS if importlib.util.find_spec(m)]
 
 
 # --------------------------------------------------------------------------- check
@@ -181,23 +197,23 @@ def print_steps(steps_: list[Step], out: TextIO | None = None) -> None:
             w(f"  {'':4}  {'':4} {'':3}   {n}: {a} -> {b}\n")
 
 
-def _check_trace_dir(d: str) -> None:
-    """Refuse a trace directory that could not be written, before any exploring."""
+def _check_trace_dir(d: str, opt: str = "--trace-dir") -> None:
+    """Refuse an output directory that could not be written, before any exploring."""
     if not d:
-        raise UsageError("--trace-dir: empty path")
+        raise UsageError(f"{opt}: empty path")
     if os.path.exists(d):
         if not os.path.isdir(d):
-            raise UsageError(f"--trace-dir {d}: exists and is not a directory")
+            raise UsageError(f"{opt} {d}: exists and is not a directory")
         if not os.access(d, os.W_OK | os.X_OK):
-            raise UsageError(f"--trace-dir {d}: not writable")
+            raise UsageError(f"{opt} {d}: not writable")
         return
     parent = os.path.dirname(os.path.abspath(d))
     while not os.path.exists(parent):
         parent = os.path.dirname(parent)
     if not os.path.isdir(parent):
-        raise UsageError(f"--trace-dir {d}: {parent} is not a directory")
+        raise UsageError(f"{opt} {d}: {parent} is not a directory")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f"--trace-dir {d}: {parent} is not writable")
+        raise UsageError(f"{opt} {d}: {parent} is not writable")
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -209,6 +225,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError("--max-seconds must be positive")
     if args.trace_dir is not None:
         _check_trace_dir(args.trace_dir)
+    if args.report is not None:
+        _check_trace_dir(args.report, "--report")
     limits = Limits(args.max_states if args.max_states is not None else cfg.max_states,
                     args.max_seconds if args.max_seconds is not None else cfg.max_seconds)
     if not args.quiet:
@@ -225,6 +243,12 @@ def cmd_check(args: argparse.Namespace) -> int:
                     raise UsageError(f"--trace-dir: cannot write {path}: {e.strerror}") from None
                 if not args.quiet:
                     print(f"umcg-check: wrote {path}", file=sys.stderr)
+    if args.report is not None:
+        from checker.report import write_report  # issue 6
+
+        path = write_report(o, args.report)
+        if not args.quiet:
+            print(f"umcg-check: wrote {path}", file=sys.stderr)
     if args.json:
         json.dump(outcome_json(o), sys.stdout, indent=1)
         sys.stdout.write("\n")
@@ -293,7 +317,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         if args.command == "check":
             return cmd_check(args)
-        return cmd_list_actions(args)
+        if args.command == "list-actions":
+            return cmd_list_actions(args)
+        return args.func(args)
     except (ConfigError, UsageError) as e:
         print(f"umcg-check: error: {e}", file=sys.stderr)
         return 2
