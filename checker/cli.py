@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--max-states", type=int, metavar="N", help="stop after N distinct states")
     c.add_argument("--max-seconds", type=float, metavar="S", help="stop after S seconds")
     c.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    c.add_argument("--no-liveness", action="store_true",
+                   help="check invariants and deadlock only (skip the liveness analysis)")
     c.add_argument("--coverage", action="store_true",
                    help="print how often every action fired (human output)")
     c.add_argument("--report", metavar="DIR",
@@ -105,6 +107,14 @@ def outcome_json(o: Outcome) -> dict[str, Any]:
             entry["vacuous"] = not r.premise_seen[p.name]
         if st is not None:
             entry["final"] = o.final_tasks(p)
+        lasso = o.lasso(p)
+        if lasso is not None:
+            entry["lasso"] = {"instance": lasso.instance, "classification": lasso.kind,
+                              "prefix_length": len(lasso.prefix) - 1,
+                              "cycle_length": len(lasso.cycle_actions),
+                              "loop_step": len(lasso.prefix) - 1}
+        if p.name in o.liveness:
+            entry["vacuous"] = o.liveness[p.name].vacuous
         if p.name == "no_deadlock" and st is not None:
             entry["stuck"] = o.deadlock_kind()
         props.append(entry)
@@ -117,6 +127,7 @@ def outcome_json(o: Outcome) -> dict[str, Any]:
         "stats": {"states": r.states, "transitions": r.transitions, "depth": r.depth,
                   "seconds": round(r.seconds, 3)},
         "end_states": dict(r.terminal),
+        "fairness": o.fairness_text() if any(p.kind == "liveness" for p in o.props) else None,
         "properties": props,
         "coverage": o.coverage(),
     }
@@ -148,18 +159,30 @@ def print_human(o: Outcome, coverage: bool, out: TextIO | None = None) -> None:
     w(f"  {r.states:,} distinct states, {r.transitions:,} transitions, depth {r.depth}, "
       f"{r.seconds:.2f} s, {rate:,.0f} states/s\n")
     ends = ", ".join(f"{k} {v:,}" for k, v in sorted(r.terminal.items())) or "none"
-    w(f"  end states: {ends}\n\n")
-    w("Properties\n")
+    w(f"  end states: {ends}\n")
+    if any(p.kind == "liveness" for p in o.props):
+        w(f"  fairness: {o.fairness_text()}\n")
+        if o.liveness:
+            w(f"  liveness: {len(o.liveness)} properties in {o.liveness_seconds:.1f} s\n")
+        else:
+            w("  liveness: not checked (the exploration did not complete)\n")
+    w("\nProperties\n")
     for p in o.props:
         st = o.status(p)
         extra = ""
-        if st == "violated":
+        lasso = o.lasso(p)
+        if lasso is not None:
+            extra = (f"  {lasso.kind} of {lasso.instance}: lasso of {len(lasso.prefix) - 1} "
+                     f"steps + a cycle of {len(lasso.cycle_actions)}")
+        elif st == "violated":
             n = len(o.trace_steps(p) or [])
             kind = o.deadlock_kind()
             extra = f"  shortest counterexample: {n} steps" + (f" ({kind})" if kind else "")
         elif p.name in r.premise_seen and not r.premise_seen[p.name]:
             extra = "  (vacuous: its premise never held)"
-        w(f"  {p.name:20} {p.kind:9} {st.upper() if st == 'violated' else st}{extra}\n")
+        elif p.name in o.liveness and o.liveness[p.name].vacuous:
+            extra = "  (vacuous: its premise never held)"
+        w(f"  {p.name:22} {p.kind:9} {st.upper() if st == 'violated' else st}{extra}\n")
         w(f"  {'':20} {p.statement}\n")
     cov = o.coverage()
     fired = [n for n, c in cov.items() if c]
@@ -175,8 +198,24 @@ def print_human(o: Outcome, coverage: bool, out: TextIO | None = None) -> None:
         st_list = o.trace_steps(p)
         if st_list is None:
             continue
-        w(f"\nCounterexample for {p.name} ({len(st_list)} steps; source: {p.source})\n")
-        print_steps(st_list, out)
+        lasso = o.lasso(p)
+        loop = o.loop_start(p)
+        if lasso is not None and not lasso.cycle_actions:
+            w(f"\nCounterexample for {p.name}: {lasso.kind} of {lasso.instance} "
+              f"(source: {p.source})\n  {len(lasso.prefix) - 1} steps to a state no task can "
+              f"leave; the run stutters there forever\n  under {o.fairness_text()}\n")
+            loop = None
+        elif lasso is not None:
+            what = {"deadlock": "ends in a state no task can leave (the run stutters there)",
+                    "livelock": "loops forever with no task reaching a progress point",
+                    "starvation": "loops forever while others progress"}[lasso.kind]
+            w(f"\nCounterexample for {p.name}: {lasso.kind} of {lasso.instance}, a lasso "
+              f"(source: {p.source})\n  {len(lasso.prefix) - 1} steps to the loop, then "
+              f"{len(lasso.cycle_actions)} steps that repeat forever; the run {what}\n"
+              f"  under {o.fairness_text()}\n")
+        else:
+            w(f"\nCounterexample for {p.name} ({len(st_list)} steps; source: {p.source})\n")
+        print_steps(st_list, out, loop)
         final = o.final_tasks(p) or {}
         where = "; ".join(f"{t} at {r['pc']} (state {r['state']}, {r['__state']})"
                           for t, r in final.items())
@@ -187,12 +226,16 @@ def print_human(o: Outcome, coverage: bool, out: TextIO | None = None) -> None:
         w(f"  last state: {where}\n")
 
 
-def print_steps(steps_: list[Step], out: TextIO | None = None) -> None:
+def print_steps(steps_: list[Step], out: TextIO | None = None, loop: int | None = None) -> None:
+    """The step table; with `loop`, steps after state `loop` form the cycle (marked '@')."""
     w = (out or sys.stdout).write
     w(f"  {'step':>4}  {'task':4} {'who':3} action  [citation]\n")
     for s in steps_:
+        if loop is not None and s.index == loop + 1:
+            w("  ---- the cycle starts here: the steps marked @ repeat forever ----\n")
         who = {"K": "ker", "U": "usr", "E": "env"}[s.actor]
-        w(f"  {s.index:>4}  {s.task:4} {who:3} {s.action}  [{s.citation}]\n")
+        mark = "@" if loop is not None and s.index > loop else " "
+        w(f" {mark}{s.index:>4}  {s.task:4} {who:3} {s.action}  [{s.citation}]\n")
         for n, a, b in s.changed:
             w(f"  {'':4}  {'':4} {'':3}   {n}: {a} -> {b}\n")
 
@@ -231,7 +274,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                     args.max_seconds if args.max_seconds is not None else cfg.max_seconds)
     if not args.quiet:
         print(f"umcg-check: exploring {cfg.name} ({cfg.version})...", file=sys.stderr)
-    o = check(cfg, limits, progress=not args.quiet)
+    o = check(cfg, limits, progress=not args.quiet, liveness=not args.no_liveness)
     if args.trace_dir:
         for p in o.props:
             doc = o.itf(p)

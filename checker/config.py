@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from model.v0_2 import OPS, Params
-from properties.v0_2 import PROPERTY_NAMES
+from properties.v0_2 import PROPERTY_NAMES as SAFETY_NAMES
+from properties.v0_2_liveness import LIVENESS_NAMES
+
+PROPERTY_NAMES = SAFETY_NAMES + LIVENESS_NAMES
 
 VERSIONS = ("v0.2",)
 DEFAULT_CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -31,15 +34,19 @@ class Config:
     max_seconds: float | None = None
     properties: tuple[str, ...] | None = None  # None: all
     description: str = ""
+    liveness: bool = True
+    fair_tasks: bool = True
+    fair_io: bool = True
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 _TOP = {"name", "description", "version", "servers", "workers", "workload", "environment",
-        "limits", "properties"}
+        "limits", "properties", "fairness"}
 _WORKLOAD = {"ops", "lock_before_wait", "server_recheck"}
 _ENV = {"signals", "preemptions"}
 _LIMITS = {"max_states", "max_seconds"}
-_PROPS = {"check"}
+_PROPS = {"check", "liveness"}
+_FAIR = {"tasks", "io"}
 
 
 def _unknown(table: dict[str, Any], allowed: set[str], prefix: str) -> None:
@@ -119,6 +126,8 @@ def parse(raw: dict[str, Any], name: str, path: str | None = None) -> Config:
             if c not in PROPERTY_NAMES:
                 raise ConfigError(f"'properties.check' names {c!r}: known properties are "
                                   f"{', '.join(PROPERTY_NAMES)}")
+    fair = _table(raw, "fairness")
+    _unknown(fair, _FAIR, "fairness.")
     desc = raw.get("description", "")
     if not isinstance(desc, str):
         raise ConfigError("'description' must be a string")
@@ -134,7 +143,10 @@ def parse(raw: dict[str, Any], name: str, path: str | None = None) -> Config:
         preemptions=_int(env, "preemptions", "environment.", 0, 5, 0),
     )
     return Config(cname, path, version, params, max_states, max_seconds,
-                  tuple(check) if check is not None else None, desc, raw)
+                  tuple(check) if check is not None else None, desc,
+                  _bool(pr, "liveness", "properties.", True),
+                  _bool(fair, "tasks", "fairness.", True), _bool(fair, "io", "fairness.", True),
+                  raw)
 
 
 def load(path: str | None) -> Config:

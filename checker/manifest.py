@@ -29,9 +29,18 @@ def entry(path: str) -> dict[str, Any]:
         "transitions": r.transitions,
         "depth": r.depth,
         "violated": {p.name: len(o.trace_steps(p) or []) for p in o.props
-                     if p.name in r.violations},
+                     if o.status(p) == "violated" and o.lasso(p) is None},
+        "liveness": {p.name: _lasso(o, p) for p in o.props if p.kind == "liveness"},
         "coverage": o.coverage(),
     }
+
+
+def _lasso(o: Any, p: Any) -> Any:
+    lasso = o.lasso(p)
+    if lasso is None:
+        return o.status(p)
+    return {"instance": lasso.instance, "kind": lasso.kind,
+            "prefix": len(lasso.prefix) - 1, "cycle": len(lasso.cycle_actions)}
 
 
 def never_fired(golden: dict[str, Any]) -> list[str]:

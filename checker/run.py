@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from checker.config import Config
 from checker.explore import DEADLOCKED, SPINNING, Explorer, Limits, Result
+from checker.graph import state_graph
+from checker.liveness import Fairness, Lasso, LivenessProperty, LivenessResult, check_all
 from checker.trace import Step, itf_trace, steps
 from model.v0_2 import Model
 from model.versions import VERSIONS
-from properties.base import Property
+from properties.base import LIVENESS, Property
 from properties.v0_2 import properties as v0_2_properties
+from properties.v0_2_liveness import liveness_properties, progress
 
 
 @dataclass
@@ -21,25 +25,63 @@ class Outcome:
     props: list[Property]
     explorer: Explorer
     result: Result
+    fairness: Fairness = field(default_factory=Fairness)
+    liveness: dict[str, LivenessResult] = field(default_factory=dict)
+    liveness_seconds: float = 0.0
+
+    @property
+    def violated(self) -> list[str]:
+        return [p.name for p in self.props if self.status(p) == "violated"]
 
     @property
     def verdict(self) -> str:
-        if self.result.violations:
+        if self.violated:
             return "violation"
         return "ok" if self.result.complete else "incomplete"
+
+    def fairness_text(self) -> str:
+        p = self.config.params
+        return self.fairness.describe(self.model.spec, p.signals, p.preemptions)
+
+    def lasso(self, p: Property) -> Lasso | None:
+        r = self.liveness.get(p.name)
+        return None if r is None else r.lasso
 
     @property
     def exit_code(self) -> int:
         return {"ok": 0, "violation": 1, "incomplete": 3}[self.verdict]
 
     def status(self, p: Property) -> str:
+        if p.kind == LIVENESS:
+            r = self.liveness.get(p.name)
+            if r is None:
+                return "not-checked"
+            return "violated" if r.lasso is not None else "holds"
         if p.name in self.result.violations:
             return "violated"
         return "holds" if self.result.complete else "not-checked"
 
     def path(self, p: Property) -> list[tuple[int, bytes]] | None:
+        """The counterexample as [(action index, state)]; for a lasso, the prefix then the
+        cycle (its last state is the loop's first state again)."""
+        if p.kind == LIVENESS:
+            lasso = self.lasso(p)
+            if lasso is None:
+                return None
+            st = self.explorer.states
+            out = [(-1, st[lasso.prefix[0]])]
+            out += [(a, st[i]) for a, i in zip(lasso.prefix_actions, lasso.prefix[1:],
+                                               strict=True)]
+            out += [(a, st[i]) for a, i in zip(lasso.cycle_actions, lasso.cycle[1:],
+                                               strict=True)]
+            return out
         i = self.result.violations.get(p.name)
         return None if i is None else self.explorer.path(i)
+
+    def loop_start(self, p: Property) -> int | None:
+        """For a lasso: the index (in path(p)) of the state where the cycle starts."""
+        lasso = self.lasso(p)
+        return None if lasso is None else len(lasso.prefix) - 1
 
     def trace_steps(self, p: Property) -> list[Step] | None:
         path = self.path(p)
@@ -60,7 +102,17 @@ class Outcome:
             return None
         meta = {"description": f"{p.name} violated: {p.statement}", "property": p.name,
                 "config": self.config.name, "version": self.config.version}
-        return itf_trace(self.model.spec, self.model.fmt, path, meta)
+        lasso = self.lasso(p)
+        if lasso is None:
+            return itf_trace(self.model.spec, self.model.fmt, path, meta)
+        # ITF's loop: the last state is followed by states[loop].  The path ends on the
+        # loop's first state again, so that state is dropped and its action kept in #meta.
+        meta.update(fairness=self.fairness_text(), lasso=lasso.kind, instance=lasso.instance)
+        if lasso.cycle_actions:
+            meta["loop_closing_action"] = self.model.spec.actions[lasso.cycle_actions[-1]].name
+            path = path[:-1]
+        return itf_trace(self.model.spec, self.model.fmt, path, meta,
+                         loop=len(lasso.prefix) - 1)
 
     def final_tasks(self, p: Property) -> dict[str, dict[str, str]] | None:
         """Where each task is in the last state of p's counterexample."""
@@ -72,9 +124,9 @@ class Outcome:
         out = {}
         for t in m.tasks:
             row = {}
-            for field in ("pc", "state", "kstate"):
-                v = m.v[field][t.index]
-                row[field if field != "kstate" else "__state"] = m.fmt(v, s[v.slot])
+            for name in ("pc", "state", "kstate"):
+                v = m.v[name][t.index]
+                row[name if name != "kstate" else "__state"] = m.fmt(v, s[v.slot])
             out[t.name] = row
         return out
 
@@ -85,17 +137,44 @@ class Outcome:
         return cov
 
 
+def liveness_of(model: Model, cfg: Config) -> list[LivenessProperty]:
+    if not cfg.liveness:
+        return []
+    props = liveness_properties(model)
+    if cfg.properties is not None:
+        props = [p for p in props if p.name in cfg.properties]
+    return props
+
+
 def build_model(cfg: Config) -> tuple[Model, list[Property]]:
     model = VERSIONS[cfg.version].build(cfg.params)
     props = v0_2_properties(model)
+    props += [Property(p.name, LIVENESS, p.statement, p.source)
+              for p in liveness_of(model, cfg)]
     if cfg.properties is not None:
         props = [p for p in props if p.name in cfg.properties]
     return model, props
 
 
-def check(cfg: Config, limits: Limits | None = None, progress: bool = False) -> Outcome:
+def check(cfg: Config, limits: Limits | None = None, progress: bool = False,
+          liveness: bool = True) -> Outcome:
     model, props = build_model(cfg)
     limits = limits or Limits(cfg.max_states, cfg.max_seconds)
     ex = Explorer(model.spec, props, model.finished)
     res = ex.run(limits, progress=progress)
-    return Outcome(cfg, model, props, ex, res)
+    fair = Fairness(tasks=cfg.fair_tasks, io=cfg.fair_io)
+    out = Outcome(cfg, model, props, ex, res, fair)
+    live = liveness_of(model, cfg) if liveness else []
+    if live and res.complete:
+        t0 = time.monotonic()
+        graph = state_graph(ex)
+        results = check_all(model.spec, graph, ex.states, ex.parent, ex.via, live, fair,
+                            progress_expr(model), verbose=progress)
+        out.liveness = {r.property.name: r for r in results}
+        out.liveness_seconds = time.monotonic() - t0
+    elif not liveness:
+        out.props = [p for p in props if p.kind != LIVENESS]
+    return out
+
+
+progress_expr = progress

@@ -8,12 +8,13 @@ from model.lang import Expr
 
 INVARIANT = "invariant"
 DEADLOCK = "deadlock"
+LIVENESS = "liveness"
 
 
 @dataclass(frozen=True)
 class Property:
     name: str
-    kind: str  # "invariant" | "deadlock"
+    kind: str  # "invariant" | "deadlock" | "liveness" (then checked by checker/liveness.py)
     statement: str
     source: str
     expr: Expr | None = None  # for invariants: must hold in every reachable state

@@ -30,7 +30,11 @@ def check_schema(doc):
     for p in doc["properties"]:
         assert set(p) >= {"name", "kind", "status", "trace"}
         assert p["status"] in ("holds", "violated", "not-checked")
-        assert p["kind"] in ("invariant", "deadlock")
+        assert p["kind"] in ("invariant", "deadlock", "liveness")
+        if p["kind"] == "liveness" and p["status"] == "violated":
+            lasso = p["lasso"]
+            assert lasso["classification"] in ("deadlock", "livelock", "starvation")
+            assert len(p["trace"]) == lasso["prefix_length"] + lasso["cycle_length"]
         if p["status"] == "violated":
             assert p["trace"] and [s["step"] for s in p["trace"]] == list(
                 range(1, len(p["trace"]) + 1))
@@ -63,6 +67,11 @@ def test_violation_exit_1_traces_and_itf(capsys, tmp_path):
         with open(tmp_path / "traces" / f"signal.{name}.itf.json") as f:
             raw = json.load(f)
         trace = itf_py.trace_from_json(raw)
+        if "lasso" in p and p["lasso"]["cycle_length"]:
+            # a lasso: the last state loops back to states[loop], so it is not repeated
+            assert trace.loop == p["lasso"]["loop_step"]
+            assert len(trace.states) == len(p["trace"])
+            continue
         assert len(trace.states) == len(p["trace"]) + 1  # plus the initial state
         assert trace.states[0].values["action_taken"] == "init"
         assert [s.values["action_taken"] for s in trace.states[1:]] == [
