@@ -17,7 +17,7 @@ from model.versions import VERSIONS
 
 EPILOG_CHECK = """examples:
   umcg-check check                          # the default configuration (configs/default.toml)
-  umcg-check check configs/preempt.toml     # one configuration
+  umcg-check check configs/preempt-locked.toml   # one configuration
   umcg-check check configs/signal.toml --json --trace-dir out/
   umcg-check check configs/large.toml --max-seconds 60
 

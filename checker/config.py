@@ -43,7 +43,7 @@ class Config:
 _TOP = {"name", "description", "version", "servers", "workers", "workload", "environment",
         "limits", "properties", "fairness"}
 _WORKLOAD = {"ops", "lock_before_wait", "server_recheck"}
-_ENV = {"signals", "preemptions"}
+_ENV = {"signals", "preemptions", "cpus"}
 _LIMITS = {"max_states", "max_seconds"}
 _PROPS = {"check", "liveness"}
 _FAIR = {"tasks", "io"}
@@ -141,6 +141,7 @@ def parse(raw: dict[str, Any], name: str, path: str | None = None) -> Config:
         server_recheck=_bool(wl, "server_recheck", "workload.", True),
         signals=_int(env, "signals", "environment.", 0, 5, 0),
         preemptions=_int(env, "preemptions", "environment.", 0, 5, 0),
+        cpus=_int(env, "cpus", "environment.", 0, 3, 0),
     )
     return Config(cname, path, version, params, max_states, max_seconds,
                   tuple(check) if check is not None else None, desc,

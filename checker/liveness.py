@@ -34,7 +34,7 @@ class Fairness:
     tasks: bool = True  # weak fairness per task
     io: bool = True  # every started I/O completes (weak fairness of env.io_complete per worker)
 
-    def describe(self, spec: Spec, signals: int, preemptions: int) -> str:
+    def describe(self, spec: Spec, signals: int, preemptions: int, cpus: int = 0) -> str:
         parts = []
         if self.tasks:
             parts.append("weak fairness per task (" + ", ".join(spec.task_names) + "): a task "
@@ -42,6 +42,9 @@ class Fairness:
         else:
             parts.append("no fairness for tasks: a task may stop forever")
         parts.append("I/O eventually completes" if self.io else "I/O may never complete")
+        if self.tasks and cpus:
+            parts.append(f"{cpus} CPU(s), scheduled with strong fairness: a task that could "
+                         "get a free CPU, or be preempted, infinitely often eventually is")
         parts.append(f"signals ({signals}) and preemptions ({preemptions}) are possible, never "
                      "forced")
         return "; ".join(parts)
@@ -90,11 +93,12 @@ class Analysis:
     graph: StateGraph
     groups: list[str]
     action_group: array  # group index per action, -1 for steps no fairness covers
+    strong: int = 0  # bitmask of the groups under strong fairness (the others: weak)
     enabled: list[int] = field(default_factory=list)  # bitmask of enabled groups per state
     depth: array = field(default_factory=lambda: array("i"))
 
 
-def fairness_groups(spec: Spec, fair: Fairness) -> tuple[list[str], array]:
+def fairness_groups(spec: Spec, fair: Fairness) -> tuple[list[str], array, int]:
     names: list[str] = []
     ag = array("i", [-1] * len(spec.actions))
     index: dict[str, int] = {}
@@ -103,6 +107,10 @@ def fairness_groups(spec: Spec, fair: Fairness) -> tuple[list[str], array]:
             if not fair.tasks or a.task is None:
                 continue
             key = f"task {spec.task_names[a.task]}"
+        elif a.name == "sched.switch_in" and fair.tasks and a.task is not None:
+            key = f"cpu {spec.task_names[a.task]}"  # a runnable task gets a free CPU
+        elif a.name == "sched.switch_out" and fair.tasks and a.task is not None:
+            key = f"time slice {spec.task_names[a.task]}"  # a preemptible task is preempted
         elif a.name == "env.io_complete" and fair.io and a.task is not None:
             key = f"io {spec.task_names[a.task]}"
         else:
@@ -111,11 +119,18 @@ def fairness_groups(spec: Spec, fair: Fairness) -> tuple[list[str], array]:
             index[key] = len(names)
             names.append(key)
         ag[a.index] = index[key]
-    return names, ag
+    # The CPU scheduler is fair in the strong sense: a task that could be put on a free CPU
+    # infinitely often gets one, and a time slice ends when the task is in preemptible code
+    # infinitely often (not only when it stays there).
+    strong = 0
+    for i, name in enumerate(names):
+        if name.startswith(("time slice ", "cpu ")):
+            strong |= 1 << i
+    return names, ag, strong
 
 
 def analyse(spec: Spec, graph: StateGraph, parent: Sequence[int], fair: Fairness) -> Analysis:
-    groups, ag = fairness_groups(spec, fair)
+    groups, ag, strong = fairness_groups(spec, fair)
     enabled = [0] * graph.n
     offs, acts = graph.offsets, graph.actions
     for i in range(graph.n):
@@ -128,10 +143,11 @@ def analyse(spec: Spec, graph: StateGraph, parent: Sequence[int], fair: Fairness
     depth = array("i", [0] * graph.n)
     for i in range(1, graph.n):  # BFS order: a parent comes before its children
         depth[i] = depth[parent[i]] + 1
-    return Analysis(graph, groups, ag, enabled, depth)
+    return Analysis(graph, groups, ag, strong, enabled, depth)
 
 
-def sccs(graph: StateGraph, inside: bytearray) -> list[list[int]]:
+def sccs(graph: StateGraph, inside: bytearray,
+         roots: Sequence[int] | None = None) -> list[list[int]]:
     """Tarjan's algorithm, iterative, on the subgraph of states with inside[i] set."""
     n = graph.n
     offs, tg = graph.offsets, graph.targets
@@ -141,7 +157,7 @@ def sccs(graph: StateGraph, inside: bytearray) -> list[list[int]]:
     stack: list[int] = []
     out: list[list[int]] = []
     counter = 0
-    for root in range(n):
+    for root in (range(n) if roots is None else roots):
         if not inside[root] or index[root] >= 0:
             continue
         work = [(root, offs[root])]
@@ -186,7 +202,9 @@ def sccs(graph: StateGraph, inside: bytearray) -> list[list[int]]:
 
 
 def fair_component(an: Analysis, comp: list[int], member: bytearray) -> bool:
-    """Can a weakly fair run stay in `comp` forever?"""
+    """Can a run that is fair to every group stay in `comp` forever (and visit all of it)?
+    Weak groups: taken in comp or disabled somewhere in it.  Strong groups: taken in comp
+    or disabled everywhere in it."""
     g = an.graph
     offs, tg, acts = g.offsets, g.targets, g.actions
     if len(comp) == 1:
@@ -195,16 +213,57 @@ def fair_component(an: Analysis, comp: list[int], member: bytearray) -> bool:
             return True  # no successor at all: the run stutters here
         if not any(tg[k] == v for k in range(offs[v], offs[v + 1])):
             return False  # a single state without a self-loop is no cycle
-    taken = 0
+    taken, somewhere = 0, 0
     always = (1 << len(an.groups)) - 1
     for v in comp:
         always &= an.enabled[v]
+        somewhere |= an.enabled[v]
         for k in range(offs[v], offs[v + 1]):
             if member[tg[k]]:
                 gi = an.action_group[acts[k]]
                 if gi >= 0:
                     taken |= 1 << gi
-    return (always & ~taken) == 0
+    weak_owed = always & ~an.strong
+    strong_owed = somewhere & an.strong
+    return ((weak_owed | strong_owed) & ~taken) == 0
+
+
+def fair_parts(an: Analysis, comp: list[int]) -> list[list[int]]:
+    """The parts of an SCC a fair run can stay in forever (Emerson-Lei for strong fairness):
+    where a strong group is enabled in comp but never taken, no fair run visits the states
+    that enable it infinitely often, so drop them and split what is left again."""
+    n = an.graph.n
+    member = bytearray(n)
+    for v in comp:
+        member[v] = 1
+    try:
+        if fair_component(an, comp, member):
+            return [comp]
+        g = an.graph
+        offs, tg, acts = g.offsets, g.targets, g.actions
+        taken, somewhere, always = 0, 0, (1 << len(an.groups)) - 1
+        for v in comp:
+            always &= an.enabled[v]
+            somewhere |= an.enabled[v]
+            for k in range(offs[v], offs[v + 1]):
+                if member[tg[k]] and an.action_group[acts[k]] >= 0:
+                    taken |= 1 << an.action_group[acts[k]]
+        if always & ~an.strong & ~taken:
+            return []  # a weak group is owed everywhere: no part of comp can be fair
+        bad = somewhere & an.strong & ~taken
+        rest = [v for v in comp if not an.enabled[v] & bad]
+    finally:
+        for v in comp:
+            member[v] = 0
+    if not bad or not rest:
+        return []
+    inside = bytearray(n)
+    for v in rest:
+        inside[v] = 1
+    out: list[list[int]] = []
+    for sub in sccs(an.graph, inside, rest):
+        out += fair_parts(an, sub)
+    return out
 
 
 Path = tuple[list[int], list[int]]
@@ -258,11 +317,13 @@ def fair_cycle(an: Analysis, comp: list[int], member: bytearray, start: int
     if offs[start] == offs[start + 1]:
         return [], []  # stutter in a state without successors
     cur, states, actions = start, [start], []
-    always = (1 << len(an.groups)) - 1
+    always, somewhere = (1 << len(an.groups)) - 1, 0
     for v in comp:
         always &= an.enabled[v]
+        somewhere |= an.enabled[v]
+    must_take = always | (somewhere & an.strong)
     for gi in range(len(an.groups)):
-        if always >> gi & 1:
+        if must_take >> gi & 1:
             s, a = _bfs_path(an, cur, lambda x: False, member,
                              lambda v, act, w, gi=gi: an.action_group[act] == gi)
         elif any(not (an.enabled[v] >> gi & 1) for v in comp):
@@ -292,18 +353,12 @@ def check_response(an: Analysis, spec: Spec, inst: Response, states: Sequence[by
     if not bad_roots:
         return None
     fair_states = bytearray(n)
-    comps = sccs(an.graph, notq)
-    member = bytearray(n)
     fair_comps: dict[int, list[int]] = {}
-    for comp in comps:
-        for v in comp:
-            member[v] = 1
-        if fair_component(an, comp, member):
-            for v in comp:
+    for comp in sccs(an.graph, notq):
+        for part in fair_parts(an, comp):
+            for v in part:
                 fair_states[v] = 1
-                fair_comps[v] = comp
-        for v in comp:
-            member[v] = 0
+                fair_comps[v] = part
     if not any(fair_states):
         return None
     # distance (inside not-Q) from every state to a fair component: reverse BFS

@@ -41,7 +41,7 @@ class Outcome:
 
     def fairness_text(self) -> str:
         p = self.config.params
-        return self.fairness.describe(self.model.spec, p.signals, p.preemptions)
+        return self.fairness.describe(self.model.spec, p.signals, p.preemptions, p.cpus)
 
     def lasso(self, p: Property) -> Lasso | None:
         r = self.liveness.get(p.name)

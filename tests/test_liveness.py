@@ -203,3 +203,44 @@ def test_v0_2_lasso_itf_marks_the_loop(tmp_path):
     # the dropped last state equals the loop's first state
     path = o.path(p)
     assert path[-1][1] == path[doc["loop"]][1]
+
+
+def test_strong_fairness_of_the_cpu_scheduler():
+    """A loops 0 -> 1 -> 0; in state 1 a preemption of A ("sched.switch_out") would let B
+    reach its goal.  The preemption is enabled infinitely often but not continuously: only
+    strong fairness forces it."""
+    s = Spec("slice")
+    x = s.var("x", Domain(0, 1), 0)
+    b = s.var("b", Domain(0, 1), 0)
+    s.pc_vars = [x]
+    s.task_names = ["A", "B"]
+    s.action("up", task=0, actor="U", guard=And(x == 0, b == 0), effect={x: 1}, source=CITE)
+    s.action("down", task=0, actor="U", guard=And(x == 1, b == 0), effect={x: 0}, source=CITE)
+    s.action("sched.switch_out", task=0, actor="E", guard=And(x == 1, b == 0),
+             effect={b: 1}, source=CITE)
+    p = prop("b_done", TRUE, b == 1)
+    assert run(s, [p])[1]["b_done"].lasso is None
+    lasso = run(s, [p], Fairness(tasks=False))[1]["b_done"].lasso
+    assert lasso is not None and lasso.kind == LIVELOCK
+
+
+def test_one_cpu_makes_the_do_wake_loop_spin_a_soft_lockup():
+    o = check(load("configs/one-cpu.toml"))
+    p = next(p for p in o.props if p.name == "no_kernel_spin")
+    lasso = o.lasso(p)
+    assert lasso is not None and lasso.kind == LIVELOCK
+    names = [o.model.spec.actions[a].name for a in lasso.cycle_actions]
+    assert "umcg_do_wake_loop.ttwu_failed_spin" in names
+    # the server that the spinning worker waits for is runnable but never gets the CPU
+    last = o.explorer.states[lasso.cycle[0]]
+    s0_oncpu = o.model.v["oncpu"][0]
+    assert last[s0_oncpu.slot] == 0 and last[o.model.g["free_cpus"].slot] == 0
+
+
+def test_two_cpus_let_the_server_run():
+    from checker.config import parse
+
+    raw = {"servers": 1, "workers": 1, "workload": {"ops": [["block", "yield"]]},
+           "environment": {"cpus": 2}}
+    o = check(parse(raw, "two-cpu"))
+    assert o.verdict == "ok"

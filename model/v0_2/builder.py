@@ -115,6 +115,13 @@ class BuilderBase:
         g["sig_left"] = s.var("signals_left", Domain(0, p.signals), p.signals, group="env")
         g["pre_left"] = s.var("preemptions_left", Domain(0, p.preemptions), p.preemptions,
                               group="env")
+        if p.cpus:
+            # Bounded CPUs (docs/liveness.md): on_cpu per task, a count of free CPUs, and
+            # `fresh`, set when a task is switched in and cleared by its first step, so that
+            # a time slice is never empty.
+            V["oncpu"] = per_task("on_cpu", BOOL, [0] * n, "kernel")
+            V["fresh"] = per_task("fresh_slice", BOOL, [0] * n, "kernel")
+            g["free_cpus"] = s.var("free_cpus", Domain(0, p.cpus), p.cpus, group="kernel")
         self.V, self.g = V, g
         s.pc_vars = V["pc"]
         s.task_names = names
@@ -127,9 +134,20 @@ class BuilderBase:
         eff = dict(effect)
         if goto is not None:
             eff[self.V["pc"][t]] = self.L(goto) if isinstance(goto, str) else goto
+        if self.p.cpus and actor in ("K", "U"):
+            # A task only takes steps on a CPU.
+            guard = And(self.V["oncpu"][t] == 1, guard)
+            eff[self.V["fresh"][t]] = 0
         self.spec.action(name, task=t, actor=actor,
                          guard=And(self.V["pc"][t] == self.L(at), guard),
                          effect=eff, source=cite, **params)
+
+    def release_cpu(self, t: int) -> dict:
+        """Effect of giving up the CPU (going to sleep, exiting, being preempted)."""
+        if not self.p.cpus:
+            return {}
+        free = self.g["free_cpus"]
+        return {self.V["oncpu"][t]: 0, free: free + 1}
 
     def die(self, t: int) -> dict:
         # umcg_die(): force_sig(SIGSEGV).  SIGSEGV's default action ends the process,

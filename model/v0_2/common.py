@@ -76,6 +76,7 @@ class Params:
     server_recheck: bool = True
     signals: int = 0
     preemptions: int = 0
+    cpus: int = 0  # 0: every task has a CPU
 
     def __post_init__(self) -> None:
         if len(self.ops) != self.workers:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from model.lang import And, Cite, Ite, Not, Or
+from model.lang import And, Cite, Expr, Ite, Not, Or
 from model.v0_2.common import (
     BLOCKED,
     CORE,
@@ -140,6 +140,14 @@ class KernelMixin:
                  And(V["sigpending"][t] == 0, self.byte(t) != RUNNING), {}, "k:idle.set",
                  c("state != RUNNING: loop"))
 
+    def deactivate(self, t: int, at: str, runnable: Expr) -> None:
+        """With bounded CPUs: __schedule() takes a sleeping task off its CPU."""
+        if not self.p.cpus:
+            return
+        self.act("__schedule.deactivate_task", t, "K", at, Not(runnable), self.release_cpu(t),
+                 at, Cite(VERSION, CORE, "__schedule", "deactivate_task: the CPU is free",
+                          "§2.7"))
+
     def schedule(self, t: int, hooks: bool) -> None:
         """schedule(): sched_submit_work, __schedule, sched_update_worker (§2.7)."""
         V = self.V
@@ -161,6 +169,7 @@ class KernelMixin:
         # __schedule: a sleeping task stays put until ttwu makes it TASK_RUNNING; an
         # interruptible one with a signal pending is not deactivated (signal_pending_state).
         runnable = Or(ks == K_RUNNING, And(sig == 1, ks == K_INTERRUPTIBLE))
+        self.deactivate(t, "k:sched.sleep", runnable)
         if hooks:
             self.act("__schedule.return.umcg_wq_worker_running", t, "K", "k:sched.sleep",
                      And(runnable, pf == 1), {ks: K_RUNNING}, "k:wqr.entry",
@@ -314,6 +323,7 @@ class KernelMixin:
                  {ks: K_INTERRUPTIBLE}, "k:hidle.sleep",
                  K(fn, "step 4: umcg_idle_loop: set_current_state(TASK_INTERRUPTIBLE)"))
         runnable = Or(ks == K_RUNNING, And(sig == 1, ks == K_INTERRUPTIBLE))
+        self.deactivate(t, "k:hidle.sleep", runnable)
         eff = dict(out)
         eff[ks] = K_RUNNING
         self.act("umcg_idle_loop.nested.signal_pending_out", t, "K", "k:hidle.sleep",

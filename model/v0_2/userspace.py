@@ -284,13 +284,14 @@ class UserSpaceMixin:
         self.act(f"{ctl}.unregister_einval", t, "K", "u:exit.unregister", V["registered"][t] == 0,
                  self.abort(t), None, K(ctl, "step 1: not registered: -EINVAL", "§2.5"))
         self.act("worker.exit.no_server", t, "U", "u:exit.server_running", tid == 0,
-                 {}, "done", U("worker", "exit: no server to wake"))
+                 self.release_cpu(t), "done", U("worker", "exit: no server to wake"))
         for u in self.servers:
             self.act("worker.exit.set_server_running", t, "U", "u:exit.server_running",
                      tid == u + 1, {V["state"][u]: RUNNING}, "u:exit.signal",
                      U("worker", "exit: server.state = RUNNING", "§2.9 R3"), server=u)
             eff = self.tgkill(u)
             eff[tid] = 0
+            eff.update(self.release_cpu(t))
             self.act("worker.exit.signal_server", t, "U", "u:exit.signal", tid == u + 1, eff,
                      "done", U("worker", "exit: tgkill(server): IDLE=>RUNNING route (b)", "§2.3"),
                      server=u)
