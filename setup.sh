@@ -11,6 +11,7 @@ if ! "$PY" -c 'import venv, ensurepip' 2>/dev/null; then
     # Debian's python3 ships venv/ensurepip separately.
     apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
 fi
+command -v dot >/dev/null || { apt-get update -qq && apt-get install -y -qq graphviz >/dev/null; }
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[dev]'
