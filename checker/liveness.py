@@ -228,12 +228,18 @@ def fair_component(an: Analysis, comp: list[int], member: bytearray) -> bool:
     return ((weak_owed | strong_owed) & ~taken) == 0
 
 
-def fair_parts(an: Analysis, comp: list[int]) -> list[list[int]]:
+def fair_parts(an: Analysis, comp: list[int], member: bytearray) -> list[list[int]]:
     """The parts of an SCC a fair run can stay in forever (Emerson-Lei for strong fairness):
     where a strong group is enabled in comp but never taken, no fair run visits the states
-    that enable it infinitely often, so drop them and split what is left again."""
+    that enable it infinitely often, so drop them and split what is left again.
+    `member` is an all-zero scratch array of the graph's size; it is left all zero."""
     n = an.graph.n
-    member = bytearray(n)
+    if len(comp) == 1:
+        v = comp[0]
+        g = an.graph
+        if g.offsets[v] != g.offsets[v + 1] and not any(
+                g.targets[k] == v for k in range(g.offsets[v], g.offsets[v + 1])):
+            return []  # the common case: a single state on no cycle
     for v in comp:
         member[v] = 1
     try:
@@ -262,7 +268,7 @@ def fair_parts(an: Analysis, comp: list[int]) -> list[list[int]]:
         inside[v] = 1
     out: list[list[int]] = []
     for sub in sccs(an.graph, inside, rest):
-        out += fair_parts(an, sub)
+        out += fair_parts(an, sub, member)
     return out
 
 
@@ -354,8 +360,9 @@ def check_response(an: Analysis, spec: Spec, inst: Response, states: Sequence[by
         return None
     fair_states = bytearray(n)
     fair_comps: dict[int, list[int]] = {}
+    scratch = bytearray(n)
     for comp in sccs(an.graph, notq):
-        for part in fair_parts(an, comp):
+        for part in fair_parts(an, comp, scratch):
             for v in part:
                 fair_states[v] = 1
                 fair_comps[v] = part
