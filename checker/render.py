@@ -26,6 +26,7 @@ from checker.cli import UsageError
 from checker.compile import compile_expr
 from checker.explore import DEADLOCKED, FINISHED, HALTED, SPINNING, Explorer
 from checker.run import Outcome
+from checker.trace import itf_value
 from model.lang import Var
 
 KINDS = ("roles", "graph", "trace")
@@ -754,7 +755,7 @@ def itf_path(model: Any, doc: dict[str, Any]) -> list[bytes]:
     for v in model.spec.vars:
         rev[v.name] = {}
         for x in range(v.domain.lo, v.domain.hi + 1):
-            rev[v.name][_shown(_itf_value(v, x, model.fmt))] = x
+            rev[v.name][_shown(itf_value(v, x, model.fmt))] = x
     out = []
     for k, st in enumerate(states):
         buf = bytearray(len(model.spec.vars))
@@ -772,14 +773,6 @@ def itf_path(model: Any, doc: dict[str, Any]) -> list[bytes]:
     if isinstance(loop, int) and 0 <= loop < len(out) and loop < len(out) - 1:
         out.append(out[loop])
     return out
-
-
-def _itf_value(v: Var, x: int, fmt) -> Any:
-    if v.domain.kind == "bool":
-        return bool(x)
-    if v.domain.kind in ("int", "mask"):
-        return x
-    return fmt(v, x)
 
 
 # --------------------------------------------------------------------------- trace chart

@@ -39,7 +39,8 @@ def steps(spec: Spec, fmt, path: list[tuple[int, bytes]]) -> list[Step]:
     return out
 
 
-def _value(v: Var, x: int, fmt) -> Any:
+def itf_value(v: Var, x: int, fmt) -> Any:
+    """How a variable's value is written in an ITF trace."""
     if v.domain.kind == "bool":
         return bool(x)
     if v.domain.kind in ("int", "mask"):
@@ -65,7 +66,7 @@ def itf_trace(spec: Spec, fmt, path: list[tuple[int, bytes]], meta: dict[str, An
             values["action_taken"] = a.name
             values["task"] = spec.task_names[a.task] if a.task is not None else ""
         for v in spec.vars:
-            values[v.name] = _value(v, s[v.slot], fmt)
+            values[v.name] = itf_value(v, s[v.slot], fmt)
         states.append(itf_py.State(meta={"index": k}, values=values))
     trace = itf_py.Trace(meta=dict(meta, format="ITF", source="umcg-check"), params=[],
                          vars=["action_taken", "task"] + names, states=states, loop=loop)
