@@ -1,0 +1,420 @@
+"""`umcg-check bmc | prove | race | operations`: the Z3 engine's commands (docs/z3.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from checker.cli import UsageError, _check_trace_dir, _step_json, print_steps
+from checker.config import Config, load
+from checker.run import build_model
+from checker.trace import itf_trace, steps, write_json_atomic
+from checker.z3enc import Encoder
+from checker.z3engine import (
+    Goal,
+    Path,
+    ProofResult,
+    bmc,
+    expr_goal,
+    goals_of,
+    k_induction,
+    operations,
+    race,
+    race_exhaustive,
+    spacer,
+)
+from model.v0_2 import Model
+from properties.base import DEADLOCK, INVARIANT, Property
+from properties.strengthening_v0_2 import LIBRARY
+
+RAW = argparse.RawDescriptionHelpFormatter
+
+EPILOG_BMC = """examples:
+  umcg-check bmc configs/small.toml --depth 20
+  umcg-check bmc configs/signal.toml --depth 14 --property INV-11 --trace-dir out/
+
+exit codes: 0 -; 1 a property is violated within the depth; 2 bad input;
+            3 no violation up to the depth (a bound, not a proof)"""
+
+EPILOG_PROVE = """examples:
+  umcg-check prove configs/default.toml --property INV-12
+  umcg-check prove configs/default.toml --property INV-12 --k 3 \\
+      --strengthen pc_labels,return_labels
+  umcg-check prove configs/small.toml --engine spacer --timeout 60
+
+strengthening invariants (--strengthen): """ + ", ".join(LIBRARY) + """
+A CTI (counterexample to induction) is not a bug: it is a state the proof could not rule
+out.  Add strengthening invariants or raise --k.
+
+exit codes: 0 every property proved; 1 a property is violated (a real trace);
+            2 bad input; 3 some property neither proved nor violated (CTI, no answer)"""
+
+EPILOG_RACE = """examples:
+  umcg-check operations configs/wake-swap.toml
+  umcg-check race configs/wake-swap.toml --between W0.block,W1.wake_only
+  umcg-check race configs/default.toml --between W0.block,W1.wake_detect --engine both --depth 31
+  umcg-check race configs/signal.toml --between W0.wake_detect,S0.take_idle --breaks INV-11
+
+exit codes: 0 they never interleave (exhaustive search); 1 they interleave (witness
+            shown); 2 bad input; 3 no interleaving within the z3 depth (a bound only)"""
+
+
+def add_parser(sub: Any) -> None:
+    b = sub.add_parser("bmc", help="bounded model checking with Z3 (shortest violation first)",
+                       epilog=EPILOG_BMC, formatter_class=RAW)
+    b.add_argument("config", help="TOML configuration")
+    b.add_argument("--depth", type=int, required=True, metavar="K", help="steps to unroll")
+    b.add_argument("--property", metavar="P", help="check only this property")
+    b.add_argument("--max-seconds", type=float, metavar="S",
+                   help="stop after S seconds; the depth reported is the last one checked")
+    _common(b)
+    b.set_defaults(func=cmd_bmc)
+
+    p = sub.add_parser("prove", help="prove invariants by k-induction or Spacer (CHC)",
+                       epilog=EPILOG_PROVE, formatter_class=RAW)
+    p.add_argument("config", help="TOML configuration")
+    p.add_argument("--property", metavar="P", help="prove only this invariant")
+    p.add_argument("--k", type=int, default=1, metavar="K", help="largest k tried (default 1)")
+    p.add_argument("--strengthen", metavar="NAMES", default="",
+                   help="comma-separated strengthening invariants: " + ", ".join(LIBRARY))
+    p.add_argument("--engine", choices=("kind", "spacer"), default="kind",
+                   help="k-induction (default) or Z3's Spacer CHC engine")
+    p.add_argument("--timeout", type=float, default=120.0, metavar="S",
+                   help="Spacer: give up after S seconds per property (default 120)")
+    _common(p)
+    p.set_defaults(func=cmd_prove)
+
+    r = sub.add_parser("race", help="can the steps of two operations interleave?",
+                       epilog=EPILOG_RACE, formatter_class=RAW)
+    r.add_argument("config", help="TOML configuration")
+    r.add_argument("--between", required=True, metavar="OP1,OP2",
+                   help="two operations (see `umcg-check operations CONFIG`)")
+    r.add_argument("--breaks", metavar="P", help="only interleavings ending in a violation of P")
+    r.add_argument("--depth", type=int, default=30, metavar="K",
+                   help="z3: steps to unroll (default 30)")
+    r.add_argument("--engine", choices=("bfs", "z3", "both"), default="bfs",
+                   help="bfs: exhaustive search of the model x monitors (default; a 'no' is a "
+                   "proof for the configuration); z3: bounded Z3 query; both: run both and "
+                   "check that they agree")
+    _common(r)
+    r.set_defaults(func=cmd_race)
+
+    o = sub.add_parser("operations", help="list the operations `race` can name",
+                       formatter_class=RAW,
+                       epilog="example:\n  umcg-check operations configs/wake-swap.toml")
+    o.add_argument("config", nargs="?", help="TOML configuration (default: configs/default.toml)")
+    o.add_argument("--json", action="store_true", help="JSON on stdout")
+    o.set_defaults(func=cmd_operations)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.add_argument("--trace-dir", metavar="DIR", help="write each trace as ITF JSON into DIR")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _setup(args: argparse.Namespace) -> tuple[Config, Model, list[Property]]:
+    cfg = load(args.config)
+    depth = getattr(args, "depth", None)
+    if depth is not None and not 0 <= depth <= 1000:
+        raise UsageError("--depth must be in 0..1000")
+    if getattr(args, "trace_dir", None) is not None:
+        _check_trace_dir(args.trace_dir)
+    model, props = build_model(cfg)
+    return cfg, model, props
+
+
+def _select(props: list[Property], name: str | None, invariants_only: bool) -> list[Property]:
+    # Liveness properties need a fairness loop, which these engines do not encode.
+    kinds = {INVARIANT} if invariants_only else {INVARIANT, DEADLOCK}
+    pool = [p for p in props if p.kind in kinds]
+    if name is None:
+        return pool
+    for p in pool:
+        if p.name == name:
+            return [p]
+    raise UsageError(f"no {'invariant' if invariants_only else 'property'} {name!r} in this "
+                     f"configuration (known: {', '.join(p.name for p in pool)})")
+
+
+def _say(args: argparse.Namespace, msg: str) -> None:
+    if not args.quiet:
+        print(f"umcg-check: {msg}", file=sys.stderr, flush=True)
+
+
+def _write_itf(args: argparse.Namespace, cfg: Config, model: Model, path: Path, stem: str,
+               meta: dict[str, Any]) -> None:
+    if not args.trace_dir:
+        return
+    doc = itf_trace(model.spec, model.fmt, path,
+                    dict(meta, config=cfg.name, version=cfg.version, engine="z3"))
+    out = os.path.join(args.trace_dir, f"{cfg.name}.{stem}.itf.json")
+    try:
+        write_json_atomic(out, doc)
+    except OSError as e:
+        raise UsageError(f"--trace-dir: cannot write {out}: {e.strerror}") from None
+    _say(args, f"wrote {out}")
+
+
+def _state_line(model: Model, s: bytes) -> str:
+    return "; ".join(f"{t.name} at {model.fmt(model.pc(t.index), s[model.pc(t.index).slot])}"
+                     for t in model.tasks)
+
+
+def _emit(args: argparse.Namespace, doc: dict[str, Any]) -> None:
+    json.dump(doc, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+
+
+# --------------------------------------------------------------------------- bmc
+
+
+def cmd_bmc(args: argparse.Namespace) -> int:
+    cfg, model, props = _setup(args)
+    chosen = _select(props, args.property, invariants_only=False)
+    enc = Encoder(model.spec)
+    goals = goals_of(enc, chosen, model.finished)
+    _say(args, f"bmc {cfg.name} ({cfg.version}) to depth {args.depth}...")
+
+    def progress(d: int, secs: float) -> None:
+        if not args.quiet and (d % 5 == 0 or secs > 1.0):
+            print(f"  depth {d}: {secs:.2f} s", file=sys.stderr, flush=True)
+
+    if args.max_seconds is not None and not args.max_seconds > 0:
+        raise UsageError("--max-seconds must be positive")
+    res = bmc(model.spec, goals, args.depth, progress=progress, max_seconds=args.max_seconds)
+    per_depth = [round(b - a, 3) for a, b in zip([0.0, *res.seconds], res.seconds, strict=False)]
+    for name, path in res.violations.items():
+        _write_itf(args, cfg, model, path, f"bmc.{name}",
+                   {"description": f"{name} violated (Z3 BMC, shortest)", "property": name})
+    verdict = "violation" if res.violations else "bounded"
+    if args.json:
+        entries = []
+        for p in chosen:
+            path = res.violations.get(p.name)
+            e: dict[str, Any] = {"name": p.name, "kind": p.kind, "statement": p.statement,
+                                 "status": "violated" if path else f"holds-to-depth-{res.depth}"}
+            if path:
+                e["length"] = len(path) - 1
+                e["trace"] = [_step_json(s) for s in steps(model.spec, model.fmt, path)]
+            entries.append(e)
+        _emit(args, {"engine": "z3-bmc", "config": cfg.name, "version": cfg.version,
+                     "result": verdict, "depth": res.depth, "stopped_by": res.stopped_by,
+                     "seconds_per_depth": per_depth,
+                     "seconds": round(res.seconds[-1], 3) if res.seconds else 0.0,
+                     "properties": entries})
+    else:
+        total = res.seconds[-1] if res.seconds else 0.0
+        print(f"umcg-check bmc {cfg.version}  config {cfg.name}  depth {res.depth}  "
+              f"({total:.2f} s)")
+        stop = " (stopped by --max-seconds)" if res.stopped_by else ""
+        print("Result: " + ("VIOLATION" if res.violations else
+                            f"no violation within {res.depth} steps (a bound, not a proof)")
+              + stop)
+        for p in chosen:
+            path = res.violations.get(p.name)
+            st = f"VIOLATED in {len(path) - 1} steps" if path else f"holds to depth {res.depth}"
+            print(f"  {p.name:20} {p.kind:9} {st}")
+        for name, path in res.violations.items():
+            print(f"\nCounterexample for {name} ({len(path) - 1} steps, Z3 BMC, replayed "
+                  "through model/eval.py)")
+            print_steps(steps(model.spec, model.fmt, path))
+            print(f"  last state: {_state_line(model, path[-1][1])}")
+    return 1 if res.violations else 3
+
+
+# --------------------------------------------------------------------------- prove
+
+
+def _strengthening(enc: Encoder, model: Model, names: str) -> list[Goal]:
+    out = []
+    for n in (x.strip() for x in names.split(",")):
+        if not n:
+            continue
+        if n not in LIBRARY:
+            raise UsageError(f"--strengthen: unknown invariant {n!r} (known: "
+                             f"{', '.join(LIBRARY)})")
+        s = LIBRARY[n]
+        out.append(expr_goal(enc, n, s.build(model), s.statement))
+    return out
+
+
+def _how(r: ProofResult) -> str:
+    if r.status != "proved":
+        return ""
+    if r.engine == "spacer":
+        return "Spacer (CHC) found an inductive invariant"
+    extra = (" with strengthening " + ", ".join(r.strengthening)) if r.strengthening else ""
+    return f"{r.k}-induction{extra} (and every slot within its domain)"
+
+
+def cmd_prove(args: argparse.Namespace) -> int:
+    cfg, model, props = _setup(args)
+    if not 1 <= args.k <= 50:
+        raise UsageError("--k must be in 1..50")
+    chosen = _select(props, args.property, invariants_only=True)
+    enc = Encoder(model.spec)
+    extra = _strengthening(enc, model, args.strengthen)
+    results: list[ProofResult] = []
+    for g in goals_of(enc, chosen, None):
+        _say(args, f"prove {g.name} ({args.engine})...")
+        if args.engine == "spacer":
+            r = spacer(model.spec, g, timeout_s=args.timeout)
+        else:
+            r = k_induction(model.spec, g, extra, max_k=args.k)
+        results.append(r)
+        if r.path is not None:
+            kind = "violation" if r.status == "violated" else r.status
+            _write_itf(args, cfg, model, r.path, f"prove.{g.name}.{kind}",
+                       {"description": f"{g.name}: {kind} (Z3 {r.engine}, k={r.k})",
+                        "property": g.name, "status": r.status, "failing": r.failing})
+    if args.json:
+        entries = []
+        for r in results:
+            e: dict[str, Any] = {"name": r.goal, "status": r.status, "engine": r.engine,
+                                 "k": r.k, "strengthening": r.strengthening,
+                                 "seconds": round(r.seconds, 3), "how": _how(r),
+                                 "detail": r.detail}
+            if r.path is not None:
+                e["failing"] = r.failing
+                e["trace"] = [_step_json(s) for s in steps(model.spec, model.fmt, r.path)]
+                e["first_state"] = _state_line(model, r.path[0][1])
+            entries.append(e)
+        _emit(args, {"engine": f"z3-{args.engine}", "config": cfg.name, "version": cfg.version,
+                     "properties": entries})
+    else:
+        print(f"umcg-check prove {cfg.version}  config {cfg.name}  engine {args.engine}"
+              + (f"  k<={args.k}" if args.engine == "kind" else ""))
+        if extra:
+            print("  strengthening: " + ", ".join(g.name for g in extra))
+        for r in results:
+            label = {"proved": "PROVED", "violated": "VIOLATED", "cti": "CTI (not a bug)",
+                     "strengthening-fails": "STRENGTHENING FAILS",
+                     "unknown": "UNKNOWN"}[r.status]
+            print(f"  {r.goal:20} {label}  ({r.seconds:.2f} s)  {_how(r) or r.detail}")
+        for r in results:
+            if r.path is None:
+                continue
+            print()
+            if r.status == "violated":
+                print(f"Counterexample for {r.goal} ({len(r.path) - 1} steps from the initial "
+                      "state; a real violation)")
+            elif r.status == "strengthening-fails":
+                print(f"Strengthening {', '.join(r.failing)} does not hold: reachable "
+                      f"counterexample ({len(r.path) - 1} steps). Drop it.")
+            else:
+                print(f"Counterexample to induction for {r.goal} (k={r.k}): the first {r.k} "
+                      "state(s) satisfy the property, the strengthening and the domains; the "
+                      f"last breaks {', '.join(r.failing)}. The first state is not known to "
+                      "be reachable: this is no bug, the proof needs a stronger invariant.")
+                print(f"  first state: {_state_line(model, r.path[0][1])}")
+            print_steps(steps(model.spec, model.fmt, r.path))
+    if any(r.status == "violated" for r in results):
+        return 1
+    return 0 if all(r.status == "proved" for r in results) else 3
+
+
+# --------------------------------------------------------------------------- race
+
+
+def cmd_race(args: argparse.Namespace) -> int:
+    cfg, model, props = _setup(args)
+    names = [x.strip() for x in args.between.split(",")]
+    if len(names) != 2 or not all(names):
+        raise UsageError("--between takes two operations: OP1,OP2")
+    ops = operations(model)
+    for n in names:
+        if n not in ops:
+            raise UsageError(f"--between: no operation {n!r} in this configuration (see "
+                             f"`umcg-check operations {args.config}`)")
+    breaks: Goal | None = None
+    breaks_p: Property | None = None
+    if args.breaks is not None:
+        breaks_p = _select(props, args.breaks, invariants_only=True)[0]
+        breaks = goals_of(Encoder(model.spec), [breaks_p], None)[0]
+    _say(args, f"race {names[0]} / {names[1]} in {cfg.name} ({args.engine})...")
+    results = {}
+    if args.engine in ("bfs", "both"):
+        results["bfs"] = race_exhaustive(model.spec, ops[names[0]], ops[names[1]],
+                                         None if breaks_p is None else breaks_p.expr)
+    if args.engine in ("z3", "both"):
+        depth = args.depth
+        if "bfs" in results and results["bfs"].found:
+            depth = min(depth, results["bfs"].depth)
+        results["z3"] = race(model.spec, ops[names[0]], ops[names[1]], depth, breaks)
+    if len(results) == 2:
+        b, z = results["bfs"], results["z3"]
+        agree = (b.found and z.found and b.depth == z.depth) or (not z.found and (
+            not b.found or b.depth > z.depth))
+        if not agree:
+            raise RuntimeError(f"race engines disagree: bfs {b.found}/{b.depth}, "
+                               f"z3 {z.found}/{z.depth}")
+    r = results.get("z3") if args.engine == "z3" else results["bfs"]
+    assert r is not None
+    exhaustive = args.engine != "z3"
+    if r.found and r.path is not None:
+        _write_itf(args, cfg, model, r.path, f"race.{names[0]}.{names[1]}",
+                   {"description": f"{r.inside} (Z3 race query)", "steps": r.cut,
+                    "breaks": args.breaks})
+    if args.json:
+        doc: dict[str, Any] = {"engine": "z3-race", "config": cfg.name, "version": cfg.version,
+                               "between": names, "breaks": args.breaks, "found": r.found,
+                               "depth": r.depth, "engine_used": sorted(results),
+                               "exhaustive": exhaustive,
+                               "seconds": {k: round(v.seconds, 3) for k, v in results.items()}}
+        if r.found and r.path is not None:
+            doc.update(inside=r.inside, interleaving_steps=r.cut,
+                       trace=[_step_json(s) for s in steps(model.spec, model.fmt, r.path)])
+        _emit(args, doc)
+    else:
+        tail = f", ending in a violation of {args.breaks}" if args.breaks else ""
+        print(f"umcg-check race {cfg.version}  config {cfg.name}  {names[0]} / {names[1]}"
+              f"{tail}")
+        if r.found and r.path is not None:
+            how = "; ".join(f"{k} {v.seconds:.2f} s" for k, v in results.items())
+            print(f"Answer: YES: {r.inside}, shortest witness {r.depth} steps "
+                  f"(interleaving at steps {', '.join(map(str, r.cut))}; replayed through "
+                  f"model/eval.py; {how})")
+            print_steps(steps(model.spec, model.fmt, r.path))
+            print(f"  last state: {_state_line(model, r.path[-1][1])}")
+        else:
+            if exhaustive:
+                n = getattr(results["bfs"], "states", 0)
+                print(f"Answer: NO{tail}: exhaustive search of {n:,} states of the model x "
+                      f"monitors ({results['bfs'].seconds:.2f} s); a proof for this "
+                      "configuration")
+            else:
+                print(f"Answer: NO interleaving within {r.depth} steps{tail} "
+                      f"({r.seconds:.2f} s; a bound, not a proof)")
+    if r.found:
+        return 1
+    return 0 if exhaustive else 3
+
+
+# --------------------------------------------------------------------------- operations
+
+
+def cmd_operations(args: argparse.Namespace) -> int:
+    cfg = load(args.config)
+    model, _ = build_model(cfg)
+    ops = operations(model)
+    if args.json:
+        _emit(args, [{"name": o.name, "task": model.spec.task_names[o.task],
+                      "actions": len(o.actions), "labels": list(o.labels),
+                      "action_names": sorted({model.spec.actions[i].name for i in o.actions})}
+                     for o in ops.values()])
+        return 0
+    print(f"{'operation':22} {'n':>4}  labels (actions at these pcs)")
+    for o in ops.values():
+        labs = ", ".join(x[2:] if x[:2] in ("u:", "k:") else x for x in o.labels) or \
+            ", ".join(sorted({model.spec.actions[i].name for i in o.actions}))
+        print(f"{o.name:22} {len(o.actions):>4}  {labs}")
+    return 0
+
+
