@@ -8,7 +8,7 @@ from properties.base import DEADLOCK, INVARIANT, Property
 
 # The names properties() gives, in its order (configs are validated against these).
 PROPERTY_NAMES = ("no_contract_breach", "no_unexpected_error", "INV-2", "INV-3", "INV-4",
-                  "INV-11", "INV-12", "list_integrity", "no_deadlock")
+                  "INV-9", "INV-11", "INV-12", "list_integrity", "no_deadlock")
 
 
 def _running_in_user(m: Model, w: int) -> Expr:
@@ -102,8 +102,13 @@ def properties(m: Model) -> list[Property]:
         "semantics §8 INV-4 (not checked by the v0.2 kernel)",
         And(*inv4) if inv4 else Or(1),
         premise=Or(*[_running_in_user(m, w) for w in W])))
+    props.append(Property(
+        "INV-9", INVARIANT,
+        "the task type is fixed at registration: a server never carries PF_UMCG_WORKER",
+        "semantics §8 INV-9; v0.2 uapi struct umcg_task doc [S2]",
+        And(*[V["pf"][s] == 0 for s in S])))
     inv11 = [Implies(on_list(iw, _wnode(w)),
-                     And((V["state"][w] & 3) == IDLE, Or(*[V["pc"][w] >= m.kernel_labels.start])))
+                     And((V["state"][w] & 3) == IDLE, V["pc"][w] >= m.kernel_labels.start))
              for w in W]
     props.append(Property(
         "INV-11", INVARIANT,
