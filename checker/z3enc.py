@@ -37,6 +37,15 @@ def _bv(x: int) -> z3.BitVecNumRef:
     return z3.BitVecVal(x, BV)
 
 
+# Unsigned 8-bit semantics of the language's binary operators (model/eval.py has the same table
+# over Python ints).
+_Z3_BINARY = {
+    "==": lambda x, y: x == y, "!=": lambda x, y: x != y, "<": z3.ULT, "<=": z3.ULE,
+    "+": lambda x, y: x + y, "-": lambda x, y: x - y, "&": lambda x, y: x & y,
+    "|": lambda x, y: x | y, ">>": z3.LShR, "<<": lambda x, y: x << y,
+}
+
+
 class Encoder:
     """Z3 terms for one Spec.  States are lists of BitVec(8), one per slot."""
 
@@ -131,26 +140,9 @@ class Encoder:
             c = self._as_bool(a[0], s, memo)
             return z3.If(c, self._as_bv(a[1], s, memo), self._as_bv(a[2], s, memo))
         x, y = self._as_bv(a[0], s, memo), self._as_bv(a[1], s, memo)
-        if op == "==":
-            return x == y
-        if op == "!=":
-            return x != y
-        if op == "<":
-            return z3.ULT(x, y)
-        if op == "<=":
-            return z3.ULE(x, y)
-        if op == "+":
-            return x + y
-        if op == "-":
-            return x - y
-        if op == "&":
-            return x & y
-        if op == "|":
-            return x | y
-        if op == ">>":
-            return z3.LShR(x, y)
-        if op == "<<":
-            return x << y
+        f = _Z3_BINARY.get(op)
+        if f is not None:
+            return f(x, y)
         raise ValueError(f"unknown operator {op!r}")
 
     def _index(self, e: Index, s: State, memo: dict[int, z3.ExprRef]) -> z3.BitVecRef:

@@ -9,6 +9,14 @@ from collections.abc import Sequence
 
 from model.lang import Action, Const, Expr, Index, Op, Ref, Spec, Var
 
+# The binary operators over Python ints; comparisons give 0 or 1.
+BINARY = {
+    "==": lambda x, y: int(x == y), "!=": lambda x, y: int(x != y),
+    "<": lambda x, y: int(x < y), "<=": lambda x, y: int(x <= y),
+    "+": lambda x, y: x + y, "-": lambda x, y: x - y, "&": lambda x, y: x & y,
+    "|": lambda x, y: x | y, ">>": lambda x, y: x >> y, "<<": lambda x, y: x << y,
+}
+
 
 def value(e: Expr, s: Sequence[int]) -> int:
     if isinstance(e, Const):
@@ -27,28 +35,10 @@ def value(e: Expr, s: Sequence[int]) -> int:
         return int(not value(a[0], s))
     if op == "ite":
         return value(a[1], s) if value(a[0], s) else value(a[2], s)
-    x, y = value(a[0], s), value(a[1], s)
-    if op == "==":
-        return int(x == y)
-    if op == "!=":
-        return int(x != y)
-    if op == "<":
-        return int(x < y)
-    if op == "<=":
-        return int(x <= y)
-    if op == "+":
-        return x + y
-    if op == "-":
-        return x - y
-    if op == "&":
-        return x & y
-    if op == "|":
-        return x | y
-    if op == ">>":
-        return x >> y
-    if op == "<<":
-        return x << y
-    raise ValueError(op)
+    f = BINARY.get(op)
+    if f is None:
+        raise ValueError(op)
+    return f(value(a[0], s), value(a[1], s))
 
 
 def enabled(a: Action, s: Sequence[int]) -> bool:
