@@ -430,8 +430,7 @@ def race(spec: Spec, op1: Operation, op2: Operation, depth: int,
     enc = Encoder(spec)
     solver = z3.SolverFor("QF_BV")
     u = Unrolling(enc, solver, "x")
-    task_acts = {t: frozenset(a.index for a in spec.actions if a.task == t)
-                 for t in {op1.task, op2.task}}
+    task_acts = own_steps(spec, {op1.task, op2.task})
     t0 = time.monotonic()
 
     def member(act: z3.BitVecRef, ids: frozenset[int]) -> z3.BoolRef:
@@ -568,6 +567,28 @@ def operations(model) -> dict[str, Operation]:  # type: ignore[no-untyped-def]
             for name, (t, ids, labs) in sorted(groups.items())}
 
 
+def own_steps(spec: Spec, tasks: set[int]) -> dict[int, frozenset[int]]:
+    """The steps each task takes itself (kernel and user space); what the environment does
+    to a task (a signal, an I/O completion) does not end the task's operation."""
+    return {t: frozenset(a.index for a in spec.actions if a.task == t and a.actor != "E")
+            for t in tasks}
+
+
+def monitor_step(m: int, aid: int, outer: Operation, inner: Operation,
+                 own: frozenset[int]) -> tuple[int, bool]:
+    """One step of the monitor that watches an instance of `outer` (its task's consecutive
+    steps that belong to it): 0 no instance in progress, 1 in progress, 2 a step of `inner`
+    came in the middle.  Returns the new value and whether `outer` just took a step after
+    such an intrusion (the interleaving)."""
+    if aid in outer.actions:
+        return 1, m == 2
+    if aid in own:
+        return 0, False
+    if aid in inner.actions and m:
+        return 2, False
+    return m, False
+
+
 def race_exhaustive(spec: Spec, op1: Operation, op2: Operation, breaks: Expr | None = None,
                     max_states: int | None = None) -> RaceResult:
     """The same question as ``race``, answered by breadth-first search of the product of
@@ -580,19 +601,10 @@ def race_exhaustive(spec: Spec, op1: Operation, op2: Operation, breaks: Expr | N
     t0 = time.monotonic()
     succ = compile_spec(spec).successors
     bad = compile_expr(breaks) if breaks is not None else None
-    task_acts = {t: frozenset(a.index for a in spec.actions if a.task == t)
-                 for t in {op1.task, op2.task}}
+    task_acts = own_steps(spec, {op1.task, op2.task})
     pairs = ((op1, op2, task_acts[op1.task]), (op2, op1, task_acts[op2.task]))
 
-    def mon(m: int, aid: int, outer: Operation, inner: Operation,
-            own: frozenset[int]) -> tuple[int, bool]:
-        if aid in outer.actions:
-            return 1, m == 2
-        if aid in own:
-            return 0, False
-        if aid in inner.actions and m:
-            return 2, False
-        return m, False
+    mon = monitor_step
 
     init = (spec.init_state(), 0, 0, False)
     seen = {init}
