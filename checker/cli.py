@@ -10,7 +10,7 @@ import sys
 from typing import Any, TextIO
 
 from checker.config import ConfigError, load
-from checker.explore import Limits
+from checker.explore import Limits, ModelError
 from checker.run import Outcome, build_model, check
 from checker.trace import Step, write_json_atomic
 from model.versions import VERSIONS
@@ -365,6 +365,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (ConfigError, UsageError) as e:
         print(f"umcg-check: error: {e}", file=sys.stderr)
+        return 2
+    except ModelError as e:
+        print(f"umcg-check: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("umcg-check: interrupted", file=sys.stderr)

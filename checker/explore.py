@@ -54,6 +54,10 @@ def _compile_invariants(props: list[Property]) -> tuple[Callable[[bytes], bool],
     return ns["ok"], ns["each"]  # type: ignore[return-value]
 
 
+class ModelError(Exception):
+    """The model itself is wrong (not a property of the system it describes)."""
+
+
 class Explorer:
     """BFS over a Spec.  ``finished`` tells a proper end state from a deadlock."""
 
@@ -114,7 +118,10 @@ class Explorer:
                 layer_end = len(states)
                 layers.append(layer_end - (sum(layers)))
             s = states[i]
-            out = succ(s)
+            try:
+                out = succ(s)
+            except ValueError:
+                raise ModelError(self._out_of_range(s)) from None
             if not out or all(t == s for _, t in out):
                 if not out and self.halt(s):
                     kind = HALTED
@@ -160,6 +167,22 @@ class Explorer:
             if stuck:
                 violations[self.deadlock_name] = min(stuck)
         return res
+
+    def _out_of_range(self, s: bytes) -> str:
+        """Which action stores a value outside 0..255 in state s (bytes() refused it)."""
+        from model.eval import enabled, value
+
+        for a in self.spec.actions:
+            if not enabled(a, s):
+                continue
+            for tgt, e in a.effect:
+                v = value(e, s)
+                if not 0 <= v <= 255:
+                    name = getattr(tgt, "name", None) or f"{tgt.array.name}[...]"
+                    return (f"model error: action {a.name} (task "
+                            f"{self.spec.task_names[a.task] if a.task is not None else '-'}) "
+                            f"stores {v} into {name}, outside 0..255")
+        return "model error: an action stores a value outside 0..255"
 
     def path(self, i: int) -> list[tuple[int, bytes]]:
         """The BFS path to state i: [(action index or -1 for the initial state, state)]."""

@@ -118,3 +118,17 @@ def test_bfs_layers_match_networkx_distances():
     for i, s in enumerate(ex.states):
         assert len(ex.path(i)) - 1 == dist[s]
     assert len(dist) == len(ex.states)
+
+
+def test_a_store_outside_the_byte_range_is_a_model_error_naming_the_action():
+    import pytest
+
+    from checker.explore import ModelError
+
+    s = Spec("overflow")
+    x = s.var("x", Domain(0, 255), 250)
+    s.pc_vars = []
+    s.task_names = ["A"]
+    s.action("bump", task=0, actor="U", guard=x > 0, effect={x: x + 10}, source=CITE)
+    with pytest.raises(ModelError, match=r"bump .* stores 260 into x"):
+        Explorer(s, [], x == 0).run()
