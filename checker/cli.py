@@ -183,7 +183,7 @@ def print_human(o: Outcome, coverage: bool, out: TextIO | None = None) -> None:
         elif p.name in o.liveness and o.liveness[p.name].vacuous:
             extra = "  (vacuous: its premise never held)"
         w(f"  {p.name:22} {p.kind:9} {st.upper() if st == 'violated' else st}{extra}\n")
-        w(f"  {'':20} {p.statement}\n")
+        w(f"  {'':22} {p.statement}\n")
     cov = o.coverage()
     fired = [n for n, c in cov.items() if c]
     never = [n for n, c in cov.items() if not c]
