@@ -9,6 +9,8 @@ import sys
 import time
 from typing import Any
 
+from checker.files import write_atomic
+
 EPILOG = """examples:
   umcg-check render configs/default.toml --what roles --out roles.svg
   umcg-check render configs/default.toml --what graph --out graph.svg --property no_deadlock
@@ -145,7 +147,7 @@ def cmd_render(args: argparse.Namespace) -> int:
                 source = R.trace_dot(itf, R.actors_of(o.model))
     data = R.run_dot(source, fmt)
     try:
-        R.write_atomic(args.out, data)
+        write_atomic(args.out, data)
     except OSError as e:
         raise UsageError(f"--out {args.out}: {e.strerror}") from None
     say(f"wrote {args.out} ({args.what}, {fmt}, {time.monotonic() - t0:.2f} s to draw)")

@@ -10,11 +10,9 @@ can find them.
 from __future__ import annotations
 
 import math
-import os
 import re
 import shutil
 import subprocess
-import tempfile
 import weakref
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -83,25 +81,6 @@ def run_dot(source: str, fmt: str = "svg", timeout: float = DOT_TIMEOUT) -> byte
         msg = r.stderr.decode(errors="replace").strip().splitlines()
         raise UsageError(f"dot failed: {msg[0] if msg else 'exit ' + str(r.returncode)}")
     return r.stdout
-
-
-def write_atomic(path: str, data: bytes) -> None:
-    """Write a file so that no reader (and no failed run) leaves a partial one behind."""
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=os.path.splitext(path)[1])
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        # mkstemp creates the file 0600; give it the mode a plain open() would have.
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def svg_inline(svg: bytes) -> str:

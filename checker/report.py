@@ -10,6 +10,7 @@ import os
 import time
 from typing import Any
 
+from checker.files import write_atomic
 from checker.run import Outcome
 
 CSS = """
@@ -191,13 +192,12 @@ def report_html(o: Outcome) -> str:
 
 def write_report(outcome: Outcome, dir: str) -> str:
     """Write DIR/<config>.report.html atomically; return its path."""
-    from checker import render as R
     from checker.cli import UsageError
 
     path = os.path.join(dir, f"{outcome.config.name}.report.html")
     page = report_html(outcome)
     try:
-        R.write_atomic(path, page.encode())
+        write_atomic(path, page.encode())
     except OSError as e:
         raise UsageError(f"--report: cannot write {path}: {e.strerror}") from None
     return path

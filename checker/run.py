@@ -15,7 +15,8 @@ from model.v0_2 import Model
 from model.versions import VERSIONS
 from properties.base import LIVENESS, Property
 from properties.v0_2 import properties as v0_2_properties
-from properties.v0_2_liveness import liveness_properties, progress
+from properties.v0_2_liveness import liveness_properties
+from properties.v0_2_liveness import progress as progress_expr
 
 
 @dataclass
@@ -176,5 +177,3 @@ def check(cfg: Config, limits: Limits | None = None, progress: bool = False,
         out.props = [p for p in props if p.kind != LIVENESS]
     return out
 
-
-progress_expr = progress

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from typing import Any
 
 import itf_py
 
+from checker.files import write_atomic
 from model.lang import Spec, Var
 
 
@@ -75,18 +74,4 @@ def itf_trace(spec: Spec, fmt, path: list[tuple[int, bytes]], meta: dict[str, An
 
 def write_json_atomic(path: str, doc: Any) -> None:
     """Write JSON so that a reader never sees a partial file."""
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(doc, f, indent=1)
-            f.write("\n")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a trace is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, (json.dumps(doc, indent=1) + "\n").encode())
