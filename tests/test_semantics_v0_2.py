@@ -412,3 +412,14 @@ def test_unknown_step_is_refused(m1):
     s = Sim(m1.spec, m1.fmt)
     with pytest.raises(StepError):
         s.step("W0", "server.pop_all_idle_workers")
+
+
+@pytest.mark.parametrize("kw", [{}, dict(servers=2, workers=2, ops=(("block",), ("swap",))),
+                                dict(signals=1, preemptions=1)])
+def test_kernel_label_range_is_exactly_the_kernel_labels(kw):
+    # "runs user code" (INV-2/3/4's premise, signal delivery, preemption's return) is
+    # pc < kernel_labels.start: an off-by-one here made k:hidle.sleep user code.
+    m = model(**kw)
+    k = m.kernel_labels
+    for i, name in enumerate(m.labels):
+        assert (i in k) == name.startswith("k:"), (i, name)

@@ -84,7 +84,9 @@ def build(p: Params) -> Model:
     nkern = sum(1 for x in order if x.startswith("k:"))
     if len(order) > 255:
         raise ValueError("too many program labels for one byte")
-    b = run(Labels(order), (nuser, nuser + nkern))
+    # order[0] is "-", so user labels are 1..nuser and kernel labels follow them.
+    kernel = range(1 + nuser, 1 + nuser + nkern)
+    b = run(Labels(order), (kernel.start, kernel.stop))
     pc_dom = Domain(0, len(order) - 1, tuple(order), "pc")
     for name in ("pc", "ret_sys", "ret_k"):
         for v in b.V[name]:
@@ -111,6 +113,6 @@ def build(p: Params) -> Model:
             return name[2:] if d.kind == "pc" and name[:2] in ("u:", "k:") else name
         return str(x)
 
-    return Model(b.spec, p, b.tasks, order, range(nuser, nuser + nkern), b.V, b.g, addr_names,
+    return Model(b.spec, p, b.tasks, order, kernel, b.V, b.g, addr_names,
                  finished, fmt)
 
