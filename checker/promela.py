@@ -213,6 +213,10 @@ def changes(a: Action) -> Expr | None:
             continue  # assigns the value the guard already requires
         if isinstance(tgt, Var) and isinstance(val, Ref) and val.var is tgt:
             continue
+        if (isinstance(tgt, Var) and isinstance(val, Op) and val.op in ("+", "-")
+                and isinstance(val.args[0], Ref) and val.args[0].var is tgt
+                and isinstance(val.args[1], Const) and val.args[1].value):
+            return None  # v := v +- c: a value outside 0..255 is a model error, not a wrap
         moving.append((tgt, val))
     if not moving:
         return Const(0)
@@ -282,7 +286,8 @@ def effect_statements(a: Action, w: _Writer, temps: list[str]) -> list[str]:
 def _group(a: Action, spec: Spec) -> str:
     if a.actor == "E" or a.task is None:
         return "environment"
-    return "task_" + ident(spec.task_names[a.task])
+    name = spec.task_names[a.task] if a.task < len(spec.task_names) else str(a.task)
+    return "task_" + ident(name)
 
 
 def _wrap(parts: Iterable[str], width: int = 96, indent: str = "      ") -> str:
