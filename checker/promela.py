@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from checker.compile import dispatch_key
 from model.lang import Action, Array, Const, Expr, Index, Op, Ref, Spec, Var, conjuncts
 from properties.base import DEADLOCK, INVARIANT, Property
 
@@ -283,6 +284,58 @@ def effect_statements(a: Action, w: _Writer, temps: list[str]) -> list[str]:
     return first + direct + last
 
 
+@dataclass
+class _Option:
+    action: Action
+    test: str  # the pc test the action shares with the others at its label ("" if none)
+    rest: list[str]  # the rest of its guard (and "some target changes")
+    body: list[str]
+    silent: bool = False
+
+
+def _is_key(c: Expr, key: tuple[int, int]) -> bool:
+    return (isinstance(c, Op) and c.op == "==" and isinstance(c.args[0], Ref)
+            and c.args[0].var.slot == key[0] and isinstance(c.args[1], Const)
+            and c.args[1].value == key[1])
+
+
+def _d_step(guard: list[str], body: list[str], indent: str) -> list[str]:
+    out = [f"{indent}:: d_step {{ {_wrap(guard or ['1'], indent=indent + '     ')} ->"]
+    out += [f"{indent}     {s};" for s in body[:-1]]
+    return out + [f"{indent}     {body[-1]} }}"]
+
+
+def _process_body(by_key: dict[object, list[_Option]]) -> list[str]:
+    """The options of one process.  The actions at one pc label share one option,
+    `atomic { pc test && !HALT && (guard1 || guard2 ...) -> if :: d_step {guard1 -> ...}
+    :: ... fi }`: pan then tests each label once per state instead of each action, and as
+    the atomic's guard implies that some inner option can run, the sequence never blocks
+    inside, so no intermediate state is stored (an atomic stores none unless it blocks)."""
+    out: list[str] = []
+    for opts in by_key.values():
+        for o in opts:
+            if o.silent:
+                out.append(f"  /* {o.action.name}: never changes the state (a pure spin), "
+                           "left out */")
+        live = [o for o in opts if not o.silent]
+        if not live:
+            continue
+        if len(live) == 1:
+            o = live[0]
+            out.append(f"  /* {o.action.name} [{o.action.source}] */")
+            out += _d_step(([o.test] if o.test else []) + o.rest + ["!HALT"], o.body, "  ")
+            continue
+        alts = [" && ".join(o.rest) if o.rest else "1" for o in live]
+        any_ = "1" if "1" in alts else "(" + " || ".join(f"({x})" for x in alts) + ")"
+        out.append(f"  :: atomic {{ {live[0].test} && !HALT && {any_} ->")
+        out.append("     if")
+        for o in live:
+            out.append(f"     /* {o.action.name} [{o.action.source}] */")
+            out += _d_step(o.rest, o.body, "     ")
+        out.append("     fi }")
+    return out
+
+
 def _group(a: Action, spec: Spec) -> str:
     if a.actor == "E" or a.task is None:
         return "environment"
@@ -315,28 +368,32 @@ def to_promela(spec: Spec, props: list[Property], finished: Expr, *,
     deadlock = next((p for p in props if p.kind == DEADLOCK), None)
 
     temps: list[str] = []
-    groups: dict[str, list[str]] = {}
+    pc_slots = {v.slot for v in spec.pc_vars}
+    # process -> pc test (or a unique key for an action without one) -> options
+    options: dict[str, dict[object, list[_Option]]] = {}
     effective: list[str] = []  # each action's option guard, for the deadlock assertion
     stutter_raw: list[str] = []  # raw guards of actions that may be self-loops
     n_stutter = n_silent = 0
     for a in spec.actions:
-        guard = [w.expr(c) for c in conjuncts(a.guard)]
+        key = dispatch_key(a, pc_slots)
+        at = [c for c in conjuncts(a.guard) if key and _is_key(c, key)][:1]
+        rest = [w.expr(c) for c in conjuncts(a.guard) if not (at and c is at[0])]
+        test = w.expr(at[0]) if at else ""
+        full = ([test] if test else []) + rest
         ch = changes(a)
-        head = f"/* {a.name} [{a.source}] */"
+        slot = options.setdefault(_group(a, spec), {}).setdefault(key or a.index, [])
         if ch is not None:
-            stutter_raw.append("(" + " && ".join(guard) + ")")
+            stutter_raw.append("(" + (" && ".join(full) or "1") + ")")
             if isinstance(ch, Const) and not ch.value:
                 n_silent += 1
-                groups.setdefault(_group(a, spec), []).append(
-                    f"  /* {a.name}: never changes the state (a pure spin), left out */")
+                slot.append(_Option(a, test, [], [], silent=True))
                 continue
             n_stutter += 1
-            guard.append(w.expr(ch))
-        effective.append("(" + " && ".join(guard) + ")")
-        body = effect_statements(a, w, temps) or ["skip"]
-        opt = [f"  {head}", f"  :: d_step {{ !HALT && {_wrap(guard)} ->"]
-        opt += [f"       {s};" for s in body[:-1]] + [f"       {body[-1]} }}"]
-        groups.setdefault(_group(a, spec), []).extend(opt)
+            rest.append(w.expr(ch))
+            full.append(rest[-1])
+        effective.append("(" + (" && ".join(full) or "1") + ")")
+        slot.append(_Option(a, test, rest, effect_statements(a, w, temps) or ["skip"]))
+    groups = {g: _process_body(by_key) for g, by_key in options.items()}
 
     out: list[str] = []
     out.append("/* Promela export of " + (title or spec.name) + " by umcg-check "

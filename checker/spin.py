@@ -68,6 +68,52 @@ def _run(cmd: list[str], cwd: str, what: str) -> None:
         raise SpinError(f"{what} failed ({p.returncode}): {(p.stderr or p.stdout)[-2000:]}")
 
 
+@dataclass
+class Measured:
+    """One child process: its exit code, output, wall time and own peak memory."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    max_rss_kib: int
+    timed_out: bool
+
+
+def run_measured(cmd: list[str], *, cwd: str | None = None, timeout: float | None = None,
+                 mem_limit_bytes: int | None = None) -> Measured:
+    """Run `cmd`; past `timeout` send SIGINT (pan then prints how far it got), then
+    SIGKILL 10 s later.  Peak memory is the child's own ru_maxrss (wait4), so runs in one
+    script do not see each other's peaks.  `mem_limit_bytes` caps its address space."""
+    import resource
+    import tempfile
+
+    def limit() -> None:
+        if mem_limit_bytes:
+            resource.setrlimit(resource.RLIMIT_AS, (mem_limit_bytes, mem_limit_bytes))
+
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.monotonic()
+        p = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, text=True,
+                             start_new_session=True, preexec_fn=limit)
+        deadline = None if timeout is None else t0 + timeout
+        timed_out = False
+        while True:
+            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+            if pid:
+                break
+            if deadline is not None and time.monotonic() > deadline:
+                os.killpg(p.pid, signal.SIGKILL if timed_out else signal.SIGINT)
+                timed_out = True
+                deadline = time.monotonic() + 10
+            time.sleep(0.02)
+        seconds = time.monotonic() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Measured(p.returncode, out.read(), err.read(), seconds, ru.ru_maxrss, timed_out)
+
+
 def run_pan(pan: str, *, all_errors: bool = True, max_depth: int = 1_000_000,
             hash_bits: int | None = None, timeout: float | None = None) -> PanResult:
     """Run a compiled pan: search the whole space (`all_errors`: -c0, count every error
@@ -77,40 +123,11 @@ def run_pan(pan: str, *, all_errors: bool = True, max_depth: int = 1_000_000,
         cmd.append("-c0")
     if hash_bits:
         cmd.append(f"-w{hash_bits}")
-    t0 = time.monotonic()
-    p = subprocess.Popen(cmd, cwd=os.path.dirname(pan) or ".", stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    timed_out = False
-    deadline = None if timeout is None else t0 + timeout
-    # Read while waiting: pan's output is small, but a full pipe must not block it.
-    chunks: list[str] = []
-    assert p.stdout is not None
-    os.set_blocking(p.stdout.fileno(), False)
-    rusage = None
-    while True:
-        try:
-            data = p.stdout.read()
-            if data:
-                chunks.append(data)
-        except (BlockingIOError, TypeError):
-            pass
-        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-        if pid:
-            rusage = ru
-            break
-        if deadline is not None and time.monotonic() > deadline:
-            timed_out = True
-            os.killpg(p.pid, signal.SIGKILL)
-        time.sleep(0.02)
-    p.returncode = os.waitstatus_to_exitcode(status)
-    rest = p.stdout.read()
-    if rest:
-        chunks.append(rest)
-    out = "".join(chunks)
-    res = parse_pan(out)
-    res.seconds = time.monotonic() - t0
-    res.max_rss_kib = rusage.ru_maxrss if rusage else 0
-    if timed_out:
+    m = run_measured(cmd, cwd=os.path.dirname(pan) or ".", timeout=timeout)
+    res = parse_pan(m.stdout + m.stderr)
+    res.seconds = m.seconds
+    res.max_rss_kib = m.max_rss_kib
+    if m.timed_out:
         res.complete, res.stopped_by = False, "time"
     elif not all_errors and res.errors:
         res.complete, res.stopped_by = False, "error"
@@ -119,10 +136,11 @@ def run_pan(pan: str, *, all_errors: bool = True, max_depth: int = 1_000_000,
 
 def parse_pan(out: str) -> PanResult:
     r = PanResult(output=out)
-    m = re.search(r"^\s*(\d+) states, stored", out, re.M)
-    r.states = int(m.group(1)) if m else 0
-    m = re.search(r"^\s*(\d+) transitions \(= stored\+matched\)", out, re.M)
-    r.transitions = int(m.group(1)) if m else 0
+    # pan prints counts with %9.8g: exact below 10^8, eight significant digits above.
+    m = re.search(r"^\s*([\d.e+]+) states, stored", out, re.M)
+    r.states = int(float(m.group(1))) if m else 0
+    m = re.search(r"^\s*([\d.e+]+) transitions \(= stored\+matched\)", out, re.M)
+    r.transitions = int(float(m.group(1))) if m else 0
     m = re.search(r"depth reached (\d+), errors: (\d+)", out)
     if m:
         r.depth, r.errors = int(m.group(1)), int(m.group(2))
