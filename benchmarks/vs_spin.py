@@ -82,7 +82,7 @@ def ours(config: str, reduce: str, seconds: float, memlim_mb: int) -> Run:
     if m.returncode == 2 and "--reduce" in m.stderr:
         if reduce != "none":
             return Run(engine, status="n/a", note="the CLI has no --reduce yet")
-        note = "no --reduce option yet: the explorer as it is (it has no reductions)"
+        note = "no --reduce yet: the explorer as is"
         m = run_measured(base, cwd=HERE, timeout=seconds + 60, mem_limit_bytes=limit)
     r = Run(engine, seconds=m.seconds, rss_mib=m.max_rss_kib / 1024, note=note)
     try:

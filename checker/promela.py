@@ -6,9 +6,11 @@ equals the explorer's exactly (docs/spin.md):
 
 - every Spec variable is a global ``byte`` (arrays keep their per-element initial values);
 - one ``active proctype`` per task, plus one for the environment's actions, each a single
-  ``do`` loop whose options are ``d_step { guard -> effects }``: one option is one action,
-  one SPIN transition, and the process's own program counter never changes, so a SPIN
-  state is exactly a model state;
+  ``do`` loop; one action is one ``d_step { guard -> effects }``, one SPIN transition.  The
+  actions at one pc label share an ``atomic`` option whose guard implies that one of them
+  can run, so it never blocks inside and stores no intermediate state; the process's own
+  program counter is back at the loop head after every step, so a SPIN state is exactly
+  a model state;
 - effects are simultaneous assignments: right-hand sides that read a slot an earlier
   assignment of the same action writes go through ``hidden`` temporaries (not in the state
   vector);
