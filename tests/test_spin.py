@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from test_planted_bug import plant_server_stays_running  # tests/ is on sys.path under pytest
 
 from checker.cli import main
 from checker.config import load
@@ -20,7 +21,6 @@ from model.lang import BOOL, And, Cite, Domain, Spec, enum
 from model.v0_2 import Params, build
 from properties.base import DEADLOCK, INVARIANT, Property
 from properties.v0_2 import properties
-from tests.test_planted_bug import plant_server_stays_running
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CITE = Cite("test", "tests/test_spin.py", "hand-made", "-")
