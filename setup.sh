@@ -12,6 +12,8 @@ if ! "$PY" -c 'import venv, ensurepip' 2>/dev/null; then
     apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
 fi
 command -v dot >/dev/null || { apt-get update -qq && apt-get install -y -qq graphviz >/dev/null; }
+# SPIN and a C compiler for the Promela cross-check (tests/test_spin.py, benchmarks/vs_spin.py).
+{ command -v spin && command -v gcc; } >/dev/null || { apt-get update -qq && apt-get install -y -qq spin gcc >/dev/null; }
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[dev]'

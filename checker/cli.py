@@ -74,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
 
 # Commands that live in their own modules: each has add_parser(subparsers), which sets
 # `func` on its parser, and the function returns an exit code.
-PLUGINS = ("checker.cmd_z3", "checker.cmd_render")
+PLUGINS = ("checker.cmd_z3", "checker.cmd_render", "checker.cmd_export")
 
 
 def plugins() -> list[Any]:
@@ -379,7 +379,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Under `python -m checker.cli` this file is __main__; run the checker.cli copy so that
+    # the UsageError plugins import from checker.cli is the class main() catches.
+    from checker.cli import main as _main
+
+    sys.exit(_main())
 
 
 __all__ = ["main", "VERSIONS"]
