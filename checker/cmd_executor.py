@@ -12,6 +12,7 @@ from typing import Any
 RUN_EPILOG = """examples:
   umcg-check run configs/default.toml --seconds 30
   umcg-check run configs/signal.toml --seconds 60 --seed 7 --json
+  umcg-check run --workload mutex --seconds 10
 
 Random executions of the executor's threads (the patch's functions as plain code), each
 step checked against the model (conformance: same action, same resulting state).
@@ -42,9 +43,12 @@ def add_parser(sub: Any) -> None:
     r.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     r.add_argument("--max-steps", type=int, default=2000, metavar="N",
                    help="cut an execution after N steps (spins; default 2000)")
+    r.add_argument("--workload", choices=("producer-consumer", "mutex"),
+                   help="run a real program of executor/workloads.py instead of a "
+                   "configuration (checks its own result; no model to conform to)")
     r.add_argument("--json", action="store_true", help="one JSON object on stdout")
     r.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    r.set_defaults(func=cmd_run)
+    r.set_defaults(func=_guarded(cmd_run))
     p = sub.add_parser("replay", help="replay a checker trace (ITF) on the reference executor",
                        epilog=REPLAY_EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -54,7 +58,22 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--no-memory", action="store_true",
                    help="do not print the memory image after each step")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    p.set_defaults(func=cmd_replay)
+    p.set_defaults(func=_guarded(cmd_replay))
+
+
+def _guarded(cmd: Any) -> Any:
+    """Bad input is one line and exit 2 also under `python -m checker.cli`, where the
+    running module's UsageError is not checker.cli's."""
+    def run(args: argparse.Namespace) -> int:
+        from checker.cli import UsageError
+        from checker.config import ConfigError
+
+        try:
+            return cmd(args)
+        except (UsageError, ConfigError) as e:
+            print(f"umcg-check: error: {e}", file=sys.stderr)
+            return 2
+    return run
 
 
 def _cfg(path: str | None) -> Any:
@@ -78,19 +97,28 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError("--seconds must be positive")
     if args.max_steps < 1:
         raise UsageError("--max-steps must be at least 1")
-    cfg = _cfg(args.config)
-    model = VERSIONS[cfg.version].build(cfg.params)
     say = None if args.quiet else (lambda m: print(f"umcg-check: run: {m}", file=sys.stderr))
-    rep = run_random(model, options(cfg.params), args.seconds, args.seed, args.max_steps,
-                     progress=say)
     total = None
-    try:
-        with open(MANIFEST) as f:
-            total = json.load(f).get(cfg.name, {}).get("states")
-    except (OSError, ValueError):
-        pass
+    if args.workload:
+        if args.config:
+            raise UsageError("--workload runs its own tasks: give no configuration")
+        from executor.drive import run_workload
+
+        name = args.workload
+        rep = run_workload(name, args.seconds, args.seed, progress=say)
+    else:
+        cfg = _cfg(args.config)
+        name = cfg.name
+        model = VERSIONS[cfg.version].build(cfg.params)
+        rep = run_random(model, options(cfg.params), args.seconds, args.seed, args.max_steps,
+                         progress=say)
+        try:
+            with open(MANIFEST) as f:
+                total = json.load(f).get(cfg.name, {}).get("states")
+        except (OSError, ValueError):
+            pass
     if args.json:
-        print(json.dumps({"config": cfg.name, "seed": args.seed, "executions": rep.executions,
+        print(json.dumps({"config": name, "seed": args.seed, "executions": rep.executions,
                           "steps": rep.steps, "seconds": round(rep.seconds, 3),
                           "outcomes": dict(rep.outcomes), "states_visited": rep.visited,
                           "states_reachable": total,
@@ -98,7 +126,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                           "divergence": rep.divergence, "hang": rep.hang,
                           "interrupted": rep.interrupted}, indent=1))
     else:
-        print_report(rep, cfg.name, total)
+        print_report(rep, name, total)
     if rep.interrupted:
         return 130
     return 0 if rep.ok else 1

@@ -108,6 +108,47 @@ def run_random(model: Any, opts: Options, seconds: float, seed: int, max_steps: 
     return rep
 
 
+def run_workload(name: str, seconds: float, seed: int, max_steps: int = 5000,
+                 progress: Callable[[str], None] | None = None,
+                 max_executions: int | None = None) -> RunReport:
+    """Random executions of a program of executor/workloads.py; each checks its result
+    (the model has no statement of these programs, so there is no conformance)."""
+    from executor.workloads import WORKLOADS
+
+    nworkers, _, check = WORKLOADS[name]
+    opts = Options(servers=1, ops=((),) * nworkers, workload=name)
+    rng = random.Random(seed)
+    rep = RunReport()
+    t0 = last = time.monotonic()
+    try:
+        while time.monotonic() - t0 < seconds and (max_executions is None
+                                                    or rep.executions < max_executions):
+            with Execution(opts) as ex:
+                ex.k.chooser = lambda t, key, opts_: rng.choice(opts_)
+                try:
+                    ex.start()
+                    n = 0
+                    while (ch := ex.choices()) and n < max_steps:
+                        ex.step(rng.choice(ch))
+                        n += 1
+                except Hang as e:
+                    rep.hang = f"execution {rep.executions + 1} (seed {seed}): {e}"
+                    break
+                rep.steps += n
+                rep.executions += 1
+                end = ex.outcome() if not ch else "cut (step limit)"
+                wrong = check(ex.k) if end == "finished" else []
+                rep.outcomes[f"wrong result: {wrong[0]}" if wrong else end] += 1
+            now = time.monotonic()
+            if progress and now - last >= 2:
+                last = now
+                progress(f"{rep.executions} executions, {rep.steps} steps, {now - t0:.0f}s")
+    except KeyboardInterrupt:
+        rep.interrupted = True
+    rep.seconds = time.monotonic() - t0
+    return rep
+
+
 # ----------------------------------------------------------------------------- replay
 class TraceError(Exception):
     """The trace file is not one this configuration can replay."""
@@ -247,7 +288,8 @@ def print_report(rep: RunReport, name: str, total: int | None,
         f"({rep.executions / rep.seconds if rep.seconds else 0:.1f} executions/s, "
         f"{rate:.0f} steps/s)")
     cov = f" of {total} reachable ({100 * rep.visited / total:.1f}%)" if total else ""
-    out(f"  distinct model states visited: {rep.visited}{cov}")
+    if rep.visited:
+        out(f"  distinct model states visited: {rep.visited}{cov}")
     for o, c in sorted(rep.outcomes.items()):
         out(f"  {o}: {c}")
     out(f"  divergences: {0 if rep.divergence is None else 1}")

@@ -132,6 +132,7 @@ class Options:
     server_recheck: bool = True
     signals: int = 0
     preemptions: int = 0
+    workload: str | None = None  # a program of executor/workloads.py instead of `ops`
 
 
 @dataclass

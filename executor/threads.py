@@ -50,7 +50,12 @@ class Execution:
     def _body(self, t: TaskStruct) -> None:
         k = self.k
         try:
-            (server if t.role == "server" else worker)(k, t)
+            if t.role == "worker" and k.opts.workload:
+                from executor.workloads import WORKLOADS
+
+                WORKLOADS[k.opts.workload][1](t.index - k.opts.servers)(k, t)
+            else:
+                (server if t.role == "server" else worker)(k, t)
         except (Stopped, Killed):
             pass
         except BaseException:  # noqa: BLE001 -- reported by the controller, never lost

@@ -177,10 +177,7 @@ def server_after_wait(k: Kernel, t: TaskStruct, rv: int) -> None:
 def worker(k: Kernel, t: TaskStruct) -> None:
     ops = t.ops
     labels = [f"u:op{i}" for i in range(len(ops))] + ["u:exit"]
-    sys_umcg_ctl_register(k, t)
-    # registration returns 0 even when a signal cut its nested idle loop short
-    if not resume_check(k, t, "u:wrk.reg", labels[0]):
-        wait_result(k, t, "u:wrk.reg", labels[0], sys_umcg_wait(k, t, 0))
+    register_worker(k, t, labels[0])
     for i, op in enumerate(ops):
         at, nxt = labels[i], labels[i + 1]
         if op == "block":
@@ -194,6 +191,13 @@ def worker(k: Kernel, t: TaskStruct) -> None:
         else:
             raise ValueError(f"unknown worker operation {op!r}")
     worker_exit(k, t)
+
+
+def register_worker(k: Kernel, t: TaskStruct, first: str) -> None:
+    sys_umcg_ctl_register(k, t)
+    # registration returns 0 even when a signal cut its nested idle loop short
+    if not resume_check(k, t, "u:wrk.reg", first):
+        wait_result(k, t, "u:wrk.reg", first, sys_umcg_wait(k, t, 0))
 
 
 def idle_word(k: Kernel) -> int:
@@ -238,13 +242,16 @@ def op_yield(k: Kernel, t: TaskStruct, at: str, nxt: str) -> None:
     wait_result(k, t, at, nxt, sys_umcg_wait(k, t, 0))
 
 
-def op_swap(k: Kernel, t: TaskStruct, at: str, nxt: str) -> None:
+def op_swap(k: Kernel, t: TaskStruct, at: str, nxt: str,
+            among: list[TaskStruct] | None = None) -> bool:
+    """U3: switch to a ready worker (one of `among`, default any other); False when none
+    is ready (the operation is skipped)."""
     m = k.mem
     k.gate(t)
-    w2 = pick_ready(k, t, [u for u in k.workers if u is not t])
+    w2 = pick_ready(k, t, [u for u in k.workers if u is not t] if among is None else among)
     if w2 is None:
         k.done(t, "worker.swap.nothing_ready", nxt)
-        return
+        return False
     k.done(t, "worker.swap.pick", f"{at}.read_server", tgt=w2.tid)
     k.gate(t)
     k.done(t, "worker.swap.read_server_tid", f"{at}.set_server",
@@ -267,16 +274,22 @@ def op_swap(k: Kernel, t: TaskStruct, at: str, nxt: str) -> None:
            tgt=0, ret_sys=f"{at}.after")
     syscall_instruction(k, t, "k:wait.entry")
     wait_result(k, t, at, nxt, sys_umcg_wait(k, t, 0))
+    return True
 
 
 def op_wake(k: Kernel, t: TaskStruct, at: str, nxt: str) -> None:
-    m = k.mem
     k.gate(t)
     w2 = pick_ready(k, t, [u for u in k.workers if u is not t])
     if w2 is None:
         k.done(t, "worker.wake.nothing_ready", nxt)
         return
     k.done(t, "worker.wake.pick", f"{at}.clear_server", tgt=w2.tid)
+    wake_worker(k, t, w2, at, nxt)
+
+
+def wake_worker(k: Kernel, t: TaskStruct, w2: TaskStruct, at: str, nxt: str) -> None:
+    """U4 after the pick: make W2 RUNNING without a server and wake it (WAKE_ONLY)."""
+    m = k.mem
     k.gate(t)
     # U4: W2.server_tid = 0, so that the kernel queues W2 on IWH (decision 15)
     m.store(w2.server_tid_addr, 0)

@@ -188,3 +188,49 @@ def test_runs_are_reproducible():
     a = run("default", seconds=30, seed=5, max_executions=20)
     b = run("default", seconds=30, seed=5, max_executions=20)
     assert (a.steps, a.visited, a.outcomes) == (b.steps, b.visited, b.outcomes)
+
+
+@pytest.mark.parametrize("name", ["producer-consumer", "mutex"])
+def test_workloads_run_to_their_right_result(name):
+    from executor.drive import run_workload
+
+    before = threading.active_count()
+    rep = run_workload(name, seconds=1.5, seed=2)
+    assert rep.hang is None
+    assert rep.executions >= 3
+    # 1 server, no preemption or signal: the documented protocol holds (as `baseline`)
+    assert set(rep.outcomes) == {"finished"}, rep.outcomes
+    assert threading.active_count() == before
+
+
+def test_mutex_result_check_sees_a_broken_lock(monkeypatch):
+    """The mutex workload's own check is honest: a lock that never makes anyone wait
+    breaks mutual exclusion, and the result says so."""
+    from executor import workloads
+    from executor.drive import run_workload
+
+    def no_lock(k, t, at):
+        k.gate(t)
+        k.done(t, "mutex.lock.acquire", "u:mx.cs")
+
+    monkeypatch.setattr(workloads, "mutex_lock", no_lock)
+    monkeypatch.setattr(workloads, "mutex_unlock", lambda k, t, at, nxt: None)
+    rep = run_workload("mutex", seconds=3, seed=1, max_executions=20)
+    assert any(o.startswith("wrong result") for o in rep.outcomes), rep.outcomes
+
+
+def test_cli_run_and_replay(tmp_path, capsys):
+    from checker.cli import main
+
+    assert main(["run", os.path.join(HERE, "configs", "small.toml"), "--seconds", "0.5",
+                 "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "divergences: 0" in out and "of 1293 reachable" in out
+    assert main(["run", os.path.join(HERE, "configs", "one-cpu.toml")]) == 2
+    assert main(["run", "--seconds", "0"]) == 2
+    bad = tmp_path / "bad.json"
+    bad.write_text("{\"states\": 1}")
+    assert main(["replay", str(bad)]) == 2
+    assert main(["replay", str(tmp_path / "missing.json")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("umcg-check: error:") == 4
