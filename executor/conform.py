@@ -108,6 +108,6 @@ def model_choices(c: Conformance) -> set[tuple[str, str]]:
     out = set()
     for a, _ in c.successors(c.s):
         act = acts[a]
-        kind = act.name if act.name.startswith("env.") else "step"
+        kind = act.name if act.actor == "E" else "step"
         out.add((kind, names[act.task]))
     return out

@@ -13,14 +13,14 @@ from typing import Any
 
 from executor.conform import Conformance, Divergence, model_choices
 from executor.kernel import ExecutorError, Hang, Options
-from executor.threads import STEP, Choice, Execution
+from executor.threads import ENV_ACTIONS, STEP, Choice, Execution
 from executor.vocab import memory_image
 
 
 def options(p: Any) -> Options:
     """The executor's options from a model configuration's Params."""
     return Options(p.servers, tuple(p.ops), p.lock_before_wait, p.server_recheck, p.signals,
-                   p.preemptions)
+                   p.preemptions, p.cpus)
 
 
 def _agree(ex: Execution, conf: Conformance, choices: list[Choice]) -> None:
@@ -215,7 +215,7 @@ def replay(model: Any, opts: Options, doc: dict[str, Any], props: list[Any],
             if task not in ex.by_name:
                 raise TraceError(f"state {i}: task {task!r} is not in this configuration")
             expected = {k: _plain(v) for k, v in st.items()}
-            kind = action if action.startswith("env.") else STEP
+            kind = action if action in ENV_ACTIONS else STEP
             ch = ex.choices()
             _agree(ex, conf, ch)
             if (kind, task) not in ch:
@@ -234,12 +234,36 @@ def replay(model: Any, opts: Options, doc: dict[str, Any], props: list[Any],
             if memory:
                 for line in memory_image(ex.k):
                     show(line)
+        loop = doc.get("loop")
+        if isinstance(loop, int) and 0 <= loop < len(states) and meta.get("loop_closing_action"):
+            _close_loop(ex, conf, meta["loop_closing_action"], states[loop], compare)
+            show(f"    {meta['loop_closing_action']}: back to state {loop} (the cycle)")
         rep.confirmed, rep.verdict = _confirm(ex, conf, meta, prop, props, value)
     except (Divergence, ExecutorError, Hang) as e:
         rep.divergence = str(e)
     finally:
         ex.close()
     return rep
+
+
+def _close_loop(ex: Execution, conf: Conformance, action: str, want: dict[str, Any],
+                compare: Callable[[int, dict[str, Any]], None]) -> None:
+    """Take a lasso's loop-closing step (ITF names its action, not its task: the task is
+    the one whose step of that name leads back to the loop's first state)."""
+    target = conf.encode({k: _plain(v) for k, v in want.items()
+                          if k not in ("action_taken", "task", "#meta")})
+    acts = conf.spec.actions
+    tasks = {conf.spec.task_names[acts[a].task] for a, s2 in conf.successors(conf.s)
+             if acts[a].name == action and s2 == target}
+    if not tasks:
+        raise Divergence(f"the model has no {action} back to the loop's first state")
+    task = sorted(tasks)[0]
+    rec = ex.step((action if action in ENV_ACTIONS else STEP, task))
+    if rec.action != action:
+        raise Divergence(f"closing the loop: the trace has {task} {action}, the executor "
+                         f"took {rec.action}")
+    conf.check(rec)
+    compare(-1, want)
 
 
 def _confirm(ex: Execution, conf: Conformance, meta: dict[str, Any], prop: Any,
@@ -249,9 +273,10 @@ def _confirm(ex: Execution, conf: Conformance, meta: dict[str, Any], prop: Any,
     lasso = meta.get("lasso")
     if prop == "no_deadlock" or lasso == "deadlock":
         ch = ex.choices()
-        if not ch and ex.outcome() == "deadlock":
-            return True, ("deadlock: no thread can step and no event can happen; threads:\n"
-                          + "\n".join(ex.describe()))
+        if not ch and (ex.outcome() == "deadlock" or prop != "no_deadlock"):
+            # a liveness lasso of kind deadlock ends in a state with no step at all
+            return True, (f"{ex.outcome()}: no thread can step and no event can happen "
+                          "(threads below)\n" + "\n".join(ex.describe()))
         if prop == "no_deadlock":
             # a spin: only self-loops are left (umcg_do_wake_loop)
             spins = [c for c in ch if c[0] == STEP]
@@ -265,7 +290,8 @@ def _confirm(ex: Execution, conf: Conformance, meta: dict[str, Any], prop: Any,
                 return True, "spin: every step left changes nothing (the ttwu spin)"
         return False, f"no deadlock: still possible: {ch}"
     if lasso == "livelock":
-        return True, "the cycle's steps ran on the executor as on the model (a livelock)"
+        return True, ("the cycle ran on the executor and came back to its first state "
+                      "(a livelock)")
     if prop == "no_contract_breach":
         ok = k.died is not None
         return ok, f"umcg_die() killed {k.died.name}" if ok else "no umcg_die()"

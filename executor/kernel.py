@@ -88,6 +88,8 @@ class TaskStruct:
     umcg_task: int = 0          # current->umcg_task (user address) or 0
     pf_umcg_worker: bool = False
     exited: bool = False        # do_exit: find_task_by_vpid no longer finds it
+    on_cpu: bool = False        # bounded CPUs only: the task holds a CPU
+    fresh: bool = False         # switched in and no step taken yet (a slice is never empty)
     frame: Frame = field(default_factory=Frame)
     # turn-taking (not task state)
     where: str = "new"          # new | moving | gate | running | asleep | exited
@@ -132,6 +134,7 @@ class Options:
     server_recheck: bool = True
     signals: int = 0
     preemptions: int = 0
+    cpus: int = 0  # 0: every task has its own CPU
     workload: str | None = None  # a program of executor/workloads.py instead of `ops`
 
 
@@ -159,6 +162,7 @@ class Kernel:
         self.aborted: TaskStruct | None = None
         self.signals_left = opts.signals
         self.preemptions_left = opts.preemptions
+        self.free_cpus = opts.cpus
         self.cv = threading.Condition()
         self.turn: TaskStruct | None = None
         self.stop = False
@@ -238,6 +242,7 @@ class Kernel:
         record (task, action, state after), give the turn back."""
         f = t.frame
         f.pc = pc
+        t.fresh = False
         for k, v in frame.items():
             setattr(f, k, v)
         with self.cv:
@@ -273,8 +278,33 @@ class Kernel:
         # (signal_pending_state); otherwise it sleeps until ttwu makes it TASK_RUNNING.
         return t.kstate == TASK_RUNNING or (t.sigpending and t.kstate == TASK_INTERRUPTIBLE)
 
+    def release_cpu(self, t: TaskStruct) -> None:
+        """The task gives its CPU back (bounded CPUs only): asleep, preempted or exited."""
+        if self.opts.cpus:
+            t.on_cpu = False
+            self.free_cpus += 1
+
     def sleep(self, t: TaskStruct) -> None:
-        """__schedule() deactivating the task: the OS thread blocks until it is runnable."""
+        """__schedule() at a sleep point (the task is at its gate already): deactivate the
+        task unless it is runnable; the OS thread blocks until it is.  Returns holding the
+        turn for the step that follows the wake-up.
+
+        With bounded CPUs, deactivate_task is a step of its own (the CPU is freed) and the
+        woken task waits for the CPU scheduler to switch it in."""
+        if not self.opts.cpus:
+            self._wait_runnable(t)
+            self.gate(t)
+            return
+        while True:
+            self.gate(t)
+            if self.runnable(t):
+                return
+            self.release_cpu(t)
+            # __schedule: deactivate_task(), the CPU is free
+            self.done(t, "__schedule.deactivate_task", t.frame.pc)
+            self._wait_runnable(t)
+
+    def _wait_runnable(self, t: TaskStruct) -> None:
         with self.cv:
             while not self.runnable(t):
                 self._check_stop()

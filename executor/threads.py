@@ -28,7 +28,12 @@ from executor.userspace import server, worker
 from executor.vocab import label, snapshot
 
 STEP = "step"
-ENV_ACTIONS = ("env.io_complete", "env.preempt", "env.signal")
+ENV_ACTIONS = ("env.io_complete", "env.preempt", "env.signal", "sched.switch_in",
+               "sched.switch_out")
+# sched_submit_work runs the sleeping hook with preemption disabled, and __schedule itself
+# is not preemptible: no kernel preemption at these labels (the model's PREEMPT_DISABLED).
+NOT_PREEMPTIBLE = ("k:wqs.", "k:sched.sleep", "k:hidle.sleep")
+SLEEP_POINTS = ("k:sched.sleep", "k:hidle.sleep")
 Choice = tuple[str, str]  # (STEP or an env action, task name)
 
 
@@ -117,7 +122,20 @@ class Execution:
         k = self.k
         if k.halted():
             return []
-        out: list[Choice] = [(STEP, t.name) for t in k.tasks if t.where == "gate"]
+        cpus = k.opts.cpus
+        out: list[Choice] = [(STEP, t.name) for t in k.tasks
+                             if t.where == "gate" and (t.on_cpu or not cpus)]
+        if cpus:
+            for t in k.tasks:
+                pc = t.frame.pc
+                if t.exited or pc in ("done", "dead"):
+                    continue
+                asleep = pc in SLEEP_POINTS and t.kstate != TASK_RUNNING
+                if not t.on_cpu and k.free_cpus and not asleep:
+                    out.append(("sched.switch_in", t.name))
+                if (t.on_cpu and not t.fresh and pc.startswith("k:")
+                        and not pc.startswith(NOT_PREEMPTIBLE)):
+                    out.append(("sched.switch_out", t.name))
         for w in k.workers:
             if w.io == "pending":
                 out.append(("env.io_complete", w.name))
@@ -151,6 +169,15 @@ class Execution:
                 t.frame.ret_k = t.frame.pc
                 t.frame.pc = "k:wqr.entry"
                 t.preempt_pending = True
+                k.release_cpu(t)
+            elif kind == "sched.switch_in":
+                # pick_next_task: a runnable task gets a free CPU
+                t.on_cpu = True
+                t.fresh = True
+                k.free_cpus -= 1
+            elif kind == "sched.switch_out":
+                # kernel preemption outside preempt_disable()
+                k.release_cpu(t)
             elif kind == "env.signal":
                 k.signals_left -= 1
             else:

@@ -198,7 +198,6 @@ def schedule(k: Kernel, t: TaskStruct) -> None:
         k.done(t, "sched_submit_work.skip", "k:sched.sleep")
     # __schedule(): deactivate the task unless it is running (or signalled, interruptible)
     k.sleep(t)
-    k.gate(t)
     if t.role == "worker" and t.pf_umcg_worker:
         # sched_update_worker: if (tsk->flags & PF_UMCG_WORKER) umcg_wq_worker_running(tsk)
         k.set_current_state(t, TASK_RUNNING)
@@ -355,7 +354,6 @@ def umcg_wq_worker_running(k: Kernel, t: TaskStruct) -> None:
         k.set_current_state(t, TASK_INTERRUPTIBLE)
         k.done(t, "umcg_idle_loop.nested.set_current_state", "k:hidle.sleep")
         k.sleep(t)
-        k.gate(t)
         k.set_current_state(t, TASK_RUNNING)
         if t.sigpending:
             # -EINTR from the nested loop is ignored: goto out

@@ -352,6 +352,7 @@ def worker_exit(k: Kernel, t: TaskStruct) -> None:
     srv = k.by_tid.get(t.frame.tid)
     if srv is None:
         t.exited = True
+        k.release_cpu(t)
         k.done(t, "worker.exit.no_server", "done")
         return
     m.store(srv.state_addr, UMCG_TASK_RUNNING)
@@ -359,4 +360,5 @@ def worker_exit(k: Kernel, t: TaskStruct) -> None:
     k.gate(t)
     k.send_signal(srv)
     t.exited = True
+    k.release_cpu(t)
     k.done(t, "worker.exit.signal_server", "done", tid=0)

@@ -86,6 +86,11 @@ def snapshot(k: Kernel) -> dict[str, Any]:
         s[f"{t.name}.rv"] = ERRNO.get(f.rv, str(f.rv))
         s[f"{t.name}.ret_sys"] = label(f.ret_sys)
         s[f"{t.name}.ret_k"] = label(f.ret_k)
+    if k.opts.cpus:
+        for t in k.tasks:
+            s[f"{t.name}.on_cpu"] = t.on_cpu
+            s[f"{t.name}.fresh_slice"] = t.fresh
+        s["free_cpus"] = k.free_cpus
     s["umcg_die"] = k.died.name if k.died else "no"
     s["user_abort"] = k.aborted.name if k.aborted else "no"
     s["signals_left"] = k.signals_left

@@ -34,7 +34,7 @@ def params(draw) -> Params:
     return Params(servers=draw(st.integers(1, 2)), workers=workers,
                   ops=tuple(draw(ops) for _ in range(workers)),
                   lock_before_wait=draw(st.booleans()), server_recheck=draw(st.booleans()),
-                  signals=0, preemptions=draw(st.integers(0, 1)))
+                  signals=0, preemptions=draw(st.integers(0, 1)), cpus=draw(st.integers(0, 2)))
 
 
 class ModelAndExecutor(RuleBasedStateMachine):
@@ -69,6 +69,6 @@ class ModelAndExecutor(RuleBasedStateMachine):
 
 
 ModelAndExecutor.TestCase.settings = settings(
-    max_examples=40, stateful_step_count=120, deadline=None,
+    max_examples=20, stateful_step_count=100, deadline=None,
     suppress_health_check=[HealthCheck.too_slow])
 TestModelAndExecutor = ModelAndExecutor.TestCase
