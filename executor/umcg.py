@@ -63,11 +63,11 @@ def sys_umcg_ctl_register(k: Kernel, t: TaskStruct) -> None:
     k.done(t, "sys_umcg_ctl.register_worker", "k:wqr.entry", ret_k="k:wrk.registered")
     umcg_wq_worker_running(k, t)
     k.gate(t)
-    # step 7: return 0 -- also when a signal cut the nested idle loop short
-    ret_to_user_label = "u:wrk.reg.check"
+    # step 7: return 0 -- also when a signal cut the nested idle loop short; the signal is
+    # delivered on the way out
     with k.cv:
         t.sigpending = False
-    k.done(t, "sys_umcg_ctl.register_return", ret_to_user_label)
+    k.done(t, "sys_umcg_ctl.register_return", "u:wrk.reg.check")
 
 
 def sys_umcg_ctl_unregister(k: Kernel, t: TaskStruct, next_pc: str) -> None:
