@@ -74,7 +74,12 @@ def _parser() -> argparse.ArgumentParser:
 
 # Commands that live in their own modules: each has add_parser(subparsers), which sets
 # `func` on its parser, and the function returns an exit code.
-PLUGINS = ("checker.cmd_z3", "checker.cmd_render", "checker.cmd_export")
+PLUGINS = (
+    "checker.cmd_z3",
+    "checker.cmd_render",
+    "checker.cmd_export",
+    "checker.cmd_executor",
+)
 
 
 def plugins() -> list[Any]:
