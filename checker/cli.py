@@ -74,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
 
 # Commands that live in their own modules: each has add_parser(subparsers), which sets
 # `func` on its parser, and the function returns an exit code.
-PLUGINS = ("checker.cmd_z3", "checker.cmd_render")
+PLUGINS = ("checker.cmd_z3", "checker.cmd_render", "checker.cmd_versions", "checker.cmd_compare")
 
 
 def plugins() -> list[Any]:
