@@ -95,3 +95,19 @@ def test_q3_ordering_removes_the_spin_but_not_stale_wakeups() -> None:
     assert _cells(runs, "no_contract_breach") == {"v0.2": "holds", "v0.3": "VIOLATED (68)"}
     outcomes = differing_outcomes(list(runs.values()))
     assert any(d["reached_by"] == ["v0.2"] and d["outcome"][0] == "stuck" for d in outcomes)
+
+
+def test_version_names_are_usable_in_configs(tmp_path, capsys: pytest.CaptureFixture) -> None:
+    for v in ALL:
+        path = tmp_path / f"c{ALL.index(v)}.toml"
+        path.write_text(f'version = "{v}"\nservers = 1\nworkers = 1\n'
+                        '[workload]\nops = [["block", "yield"]]\n')
+        code = main(["check", str(path), "--json", "--quiet", "--no-liveness"])
+        doc = json.loads(capsys.readouterr().out)
+        assert doc["version"] == v
+        assert code == (1 if v == "v0.3" else 0)
+    bad = tmp_path / "bad.toml"
+    bad.write_text('version = "v0.4"\n')
+    assert main(["check", str(bad)]) == 2
+    assert "must be one of v0.2, v0.2-futex-wait-wake, v0.2-idle-futex, v0.3" in \
+        capsys.readouterr().err
