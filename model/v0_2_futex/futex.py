@@ -45,36 +45,20 @@ class FutexMixin:
                  {queued: 0}, "k:fw.entry", F("futex_wait", "unqueue_me(); spurious wakeup: retry"))
 
     def futex_wake(self, t: int, targets: dict[int, Var]) -> None:
-        """futex_wake(uaddr, 1) for task t; the waiter to wake is local `tgt` (one futex word
-        per waiter), or any queued waiter when `tgt` is 0 (a shared word: plist order is not
-        modelled, any queued waiter may be first)."""
+        """futex_wake(&W.futex, 1) for task t; W (one futex word per waiter) is local `tgt`."""
         V = self.V
         tgt = V["tgt"][t]
         for u, q in targets.items():
             self.act("futex_wake.mark_wake_futex", t, "K", "k:fwk.entry",
-                     And(Or_eq(tgt, u), q == 1), {q: 0, tgt: u + 1}, "k:fwk.wake",
+                     And(tgt == u + 1, q == 1), {q: 0}, "k:fwk.wake",
                      F("futex_wake", "hb lock: match; mark_wake_futex: unqueue, wake_q_add"),
                      waiter=u)
+            self.act("futex_wake.no_waiter", t, "K", "k:fwk.entry", And(tgt == u + 1, q == 0),
+                     {**self.ret_to_user(t, OK), tgt: 0}, None,
+                     F("futex_wake", "hb lock: no queued waiter: return 0"), waiter=u)
             eff = self.ttwu(u)
             eff.update(self.ret_to_user(t, OK))
             eff[tgt] = 0
             self.act("futex_wake.wake_up_q", t, "K", "k:fwk.wake", tgt == u + 1, eff, None,
                      F("futex_wake", "after the hb unlock: wake_up_q: try_to_wake_up"),
                      waiter=u)
-        none = And(*[Or_not(tgt, u, q) for u, q in targets.items()])
-        self.act("futex_wake.no_waiter", t, "K", "k:fwk.entry", none,
-                 {**self.ret_to_user(t, OK), tgt: 0}, None,
-                 F("futex_wake", "hb lock: no queued waiter: return 0"))
-
-
-def Or_eq(tgt: Var, u: int) -> Expr:
-    """`tgt` names waiter u, or is 0 (any waiter on a shared word)."""
-    from model.lang import Or
-
-    return Or(tgt == u + 1, tgt == 0)
-
-
-def Or_not(tgt: Var, u: int, q: Var) -> Expr:
-    from model.lang import Or
-
-    return Or(And(tgt != u + 1, tgt != 0), q == 0)

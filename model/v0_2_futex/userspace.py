@@ -4,7 +4,7 @@ the worker's wait and another task's wake, and the server waking a waiting worke
 from __future__ import annotations
 
 from model.lang import And, Cite
-from model.v0_2.common import EAGAIN, EINTR, OK
+from model.v0_2.common import OK
 from model.variant import drop_actions
 
 PROPOSAL = "v0.2+futex"
@@ -43,7 +43,7 @@ class FutexUserSpaceMixin:
                  UF("worker wait", "publish self as a waiter; FUTEX_WAIT(&futex, 0)"))
         self.act("worker.wait.woken", t, "U", f"{at}.after", word == 1, {V["rv"][t]: 0}, nxt_op,
                  UF("worker wait", "futex == 1: woken, carry on"))
-        self.act("worker.wait.again", t, "U", f"{at}.after", And(word == 0),
+        self.act("worker.wait.again", t, "U", f"{at}.after", word == 0,
                  {V["rv"][t]: 0, V["ret_sys"][t]: self.L(f"{at}.after")}, "k:fw.entry",
                  UF("worker wait", "futex still 0 (signal, spurious): FUTEX_WAIT again"))
 
@@ -88,5 +88,3 @@ class FutexUserSpaceMixin:
         self.pick_waiter(t, "server", "u:srv.pick", "u:srv.fwake", None)
         self.futex_wake_call(t, "server", "u:srv.fwake", "u:srv.loop")
 
-
-__all__ = ["FutexUserSpaceMixin", "EAGAIN", "EINTR"]

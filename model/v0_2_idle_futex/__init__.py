@@ -7,11 +7,13 @@ Decisions: docs/model-v0.2-idle-futex.md."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from model import v0_2
 from model.lang import BOOL, And, Cite, Domain
 from model.v0_2 import Model, Params
 from model.v0_2.builder import BuilderBase
-from model.v0_2.common import IDLE, K_RUNNING, RUNNING, U
+from model.v0_2.common import IDLE, K_RUNNING, RUNNING
 from model.v0_2_futex.futex import FutexMixin
 from model.variant import drop_actions
 
@@ -43,7 +45,8 @@ class BuilderBaseIdleFutex(BuilderBase):
 
 
 class IdleFutexMixin:
-    def stack_pop(self, t, pre, actor, heads, done, fail, cite_fn) -> None:  # noqa: ANN001
+    def stack_pop(self, t: int, pre: str, actor: str, heads: list[int], done: str,
+                  fail: Callable[[], dict], cite_fn: Callable[[str], Cite]) -> None:
         if actor == "K":
             return  # the kernel no longer pops idle servers
         super().stack_pop(t, pre, actor, heads, done, fail, cite_fn)
@@ -142,5 +145,3 @@ def build(p: Params) -> Model:
     """Build the v0.2 + idle_futex_ptr model."""
     return v0_2.build(p, Builder)
 
-
-__all__ = ["build", "U", "VERSION"]
