@@ -29,6 +29,9 @@ class VersionRun:
     outcome: Outcome
     ends: dict[tuple[str, ...], int] = field(default_factory=dict)  # outcome -> state index
     seconds: float = 0.0
+    # Filled by settle(): what compare prints, so the explored states can be dropped.
+    cells: dict[str, dict[str, Any]] = field(default_factory=dict)
+    witness: dict[tuple[str, ...], list[Step]] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -77,7 +80,21 @@ def run_version(cfg: Config, version: str, limits: Limits, progress: bool,
             if not where:
                 break
     vr.seconds = time.monotonic() - t0
+    settle(vr)
     return vr
+
+
+def settle(vr: VersionRun) -> None:
+    """Keep the matrix cells and the witness of every end outcome; free the explored states
+    (several versions of a large workload would otherwise all stay in memory)."""
+    o = vr.outcome
+    names = [p.name for p in o.props] + list(not_applicable(vr.version))
+    vr.cells = {n: status_cell(vr, n) for n in names}
+    for k, i in vr.ends.items():
+        vr.witness[k] = steps(o.model.spec, o.model.fmt, o.explorer.path(i))
+    ex = o.explorer
+    ex.states, ex.parent, ex.via = [], ex.parent[:0], ex.via[:0]
+    o.liveness = {}
 
 
 def _describer(m: Model, ex: Explorer):  # noqa: ANN202
@@ -127,6 +144,8 @@ def _describer(m: Model, ex: Explorer):  # noqa: ANN202
 
 
 def status_cell(vr: VersionRun, name: str) -> dict[str, Any]:
+    if vr.cells:
+        return vr.cells.get(name, {"status": "not checked"})
     o = vr.outcome
     na = not_applicable(vr.version)
     if name in na:
@@ -188,8 +207,7 @@ def differing_outcomes(runs: list[VersionRun]) -> list[dict[str, Any]]:
                    for vr in runs if k not in vr.ends]
         witnesses = {}
         for vr in reached:
-            path = vr.outcome.explorer.path(vr.ends[k])
-            witnesses[vr.version] = steps(vr.outcome.model.spec, vr.outcome.model.fmt, path)
+            witnesses[vr.version] = vr.witness[k]
         out.append({"outcome": list(k), "reached_by": [vr.version for vr in reached],
                     "not_reached_by": missing, "witness": witnesses})
     out.sort(key=lambda d: (d["outcome"][0] != "stuck", d["outcome"][0] != "halted",
