@@ -79,6 +79,8 @@ PLUGINS = (
     "checker.cmd_render",
     "checker.cmd_export",
     "checker.cmd_executor",
+    "checker.cmd_versions",
+    "checker.cmd_compare",
 )
 
 

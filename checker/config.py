@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from model.v0_2 import OPS, Params
+from model.versions import VERSIONS as _MODELS
 from properties.v0_2 import PROPERTY_NAMES as SAFETY_NAMES
 from properties.v0_2_liveness import LIVENESS_NAMES
 
 PROPERTY_NAMES = SAFETY_NAMES + LIVENESS_NAMES
 
-VERSIONS = ("v0.2",)
+VERSIONS = tuple(_MODELS)
 DEFAULT_CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                               "configs", "default.toml")
 

@@ -14,9 +14,9 @@ from checker.trace import Step, itf_trace, steps
 from model.v0_2 import Model
 from model.versions import VERSIONS
 from properties.base import LIVENESS, Property
-from properties.v0_2 import properties as v0_2_properties
 from properties.v0_2_liveness import liveness_properties
 from properties.v0_2_liveness import progress as progress_expr
+from properties.versions import safety_properties
 
 
 @dataclass
@@ -149,7 +149,7 @@ def liveness_of(model: Model, cfg: Config) -> list[LivenessProperty]:
 
 def build_model(cfg: Config) -> tuple[Model, list[Property]]:
     model = VERSIONS[cfg.version].build(cfg.params)
-    props = v0_2_properties(model)
+    props = safety_properties(cfg.version, model)
     props += [Property(p.name, LIVENESS, p.statement, p.source)
               for p in liveness_of(model, cfg)]
     if cfg.properties is not None:

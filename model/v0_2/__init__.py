@@ -54,15 +54,16 @@ class Builder(KernelMixin, StacksMixin, UserSpaceMixin, EnvironmentMixin, Builde
     """Everything needed to build one v0.2 model."""
 
 
-def build(p: Params) -> Model:
-    """Build the v0.2 model for the given parameters."""
+def build(p: Params, builder: type[Builder] = Builder) -> Model:
+    """Build the v0.2 model for the given parameters (or, with `builder`, a version that
+    subclasses the v0.2 builder and changes only what differs)."""
     for ops in p.ops:
         for op in ops:
             if op not in OPS:
                 raise ValueError(f"unknown worker operation {op!r}")
 
     def run(labels: Labels, krange: tuple[int, int]) -> Builder:
-        b = Builder(p, labels)
+        b = builder(p, labels)
         b.kernel_range = krange
         labels("u:srv.register")
         labels("u:wrk.register")
