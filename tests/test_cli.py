@@ -9,6 +9,7 @@ import itf_py
 import pytest
 
 from checker.cli import action_rows, main, markdown_actions
+from model.versions import VERSIONS
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SMALL = os.path.join(HERE, "configs", "small.toml")
@@ -120,10 +121,17 @@ def test_list_actions_every_action_cites_its_source(capsys):
         assert fn in names
 
 
-def test_generated_action_table_is_up_to_date():
-    with open(os.path.join(HERE, "docs", "actions-v0.2.md")) as f:
-        assert f.read().strip() == markdown_actions(action_rows(None)).strip(), (
-            "regenerate: umcg-check list-actions --markdown > docs/actions-v0.2.md")
+@pytest.mark.parametrize("version", VERSIONS)
+def test_generated_action_table_is_up_to_date(version):
+    flag = "" if version == "v0.2" else f" --version {version}"
+    with open(os.path.join(HERE, "docs", f"actions-{version}.md")) as f:
+        assert f.read().strip() == markdown_actions(action_rows(None, version), version).strip(), (
+            f"regenerate: umcg-check list-actions{flag} --markdown > docs/actions-{version}.md")
+
+
+def test_list_actions_unknown_version_exits_2(capsys):
+    assert main(["list-actions", "--version", "v9"]) == 2
+    assert "--version 'v9'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv", [[], ["frobnicate"], ["check", "--bogus"]])
