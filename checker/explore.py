@@ -12,10 +12,14 @@ import time
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from checker.compile import Compiled, compile_expr, compile_spec, py_expr
 from model.lang import Expr, Spec
 from properties.base import DEADLOCK, INVARIANT, Property
+
+if TYPE_CHECKING:
+    from checker.reductions import Reducer
 
 FINISHED, DEADLOCKED, SPINNING, HALTED = "finished", "deadlock", "spin", "halted"
 
@@ -62,8 +66,9 @@ class Explorer:
     """BFS over a Spec.  ``finished`` tells a proper end state from a deadlock."""
 
     def __init__(self, spec: Spec, props: list[Property], finished: Expr,
-                 compiled: Compiled | None = None) -> None:
+                 compiled: Compiled | None = None, reducer: Reducer | None = None) -> None:
         self.spec = spec
+        self.reducer = reducer
         self.props = [p for p in props if p.kind == INVARIANT]
         self.check_deadlock = any(p.kind == DEADLOCK for p in props)
         self.deadlock_name = next((p.name for p in props if p.kind == DEADLOCK), "no_deadlock")
@@ -85,9 +90,14 @@ class Explorer:
         res.premise_seen = {name: False for name, _ in self.premises}
         pending_premises = list(self.premises)
         init = self.spec.init_state()
+        if self.reducer is not None:
+            init = self.reducer.canon(init)
         states, parent, via = [init], array("l", [-1]), array("l", [-1])
         self.states, self.parent, self.via = states, parent, via
         seen = {init}
+        red = self.reducer
+        expand = red.expand if red is not None else None
+        nextlayer: set[bytes] = set()  # states found while expanding this layer (C3 of POR)
         t0 = time.monotonic()
         last_report = t0
         cov = res.coverage
@@ -117,11 +127,14 @@ class Explorer:
                 depth += 1
                 layer_end = len(states)
                 layers.append(layer_end - (sum(layers)))
+                nextlayer.clear()
             s = states[i]
             try:
                 out = succ(s)
             except ValueError:
                 raise ModelError(self._out_of_range(s)) from None
+            if expand is not None:
+                out = expand(s, out, seen, nextlayer)
             if not out or all(t == s for _, t in out):
                 if not out and self.halt(s):
                     kind = HALTED
@@ -140,6 +153,8 @@ class Explorer:
                     parent.append(i)
                     via.append(aid)
                     check(j, t)
+                    if expand is not None:
+                        nextlayer.add(t)
             transitions += len(out)
             i += 1
             if not (i & 0xFFF):
@@ -185,10 +200,15 @@ class Explorer:
         return "model error: an action stores a value outside 0..255"
 
     def path(self, i: int) -> list[tuple[int, bytes]]:
-        """The BFS path to state i: [(action index or -1 for the initial state, state)]."""
+        """The BFS path to state i: [(action index or -1 for the initial state, state)].
+
+        Under reductions the stored states are representatives; the path returned is the
+        concrete run of the unreduced model that they stand for (Reducer.concretize)."""
         out = []
         while i >= 0:
             out.append((self.via[i], self.states[i]))
             i = self.parent[i]
         out.reverse()
+        if self.reducer is not None:
+            return self.reducer.concretize(out, self.compiled.successors)
         return out
