@@ -30,7 +30,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from checker.cfg import Flows, flows, writes_pc_elsewhere
-from model.lang import Action, Const, Expr, Index, Op, Ref, Spec
+from checker.compile import compile_expr
+from model.lang import (
+    Action,
+    And,
+    Const,
+    Expr,
+    Index,
+    Not,
+    Op,
+    Ref,
+    Spec,
+    collect_reads,
+    conjuncts,
+)
 
 _CMP = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b,
         "<": lambda a, b: a < b, "<=": lambda a, b: a <= b}
@@ -102,39 +115,76 @@ class PartialOrder:
         chg = [self._changed(a, universe) for a in spec.actions]
         self.loose_w = _bits(s for a in fl.loose for s in a.writes())
         open_tasks = writes_pc_elsewhere(spec, fl)
-        # per task: label -> (reads, writes, pc atoms read, pc atoms changed, all invisible) of
-        # the actions there, and the same four of every action reachable from there
-        self.cur: list[dict[int, tuple]] = []
+        self.rd, self.wr, self.ard, self.chg = rd, wr, ard, chg
+        self.visible = [v or fl.owner.get(i) in open_tasks for i, v in enumerate(visible)]
+        self.at = [{c: tuple(a.index for a in acts) for c, acts in f.at.items()}
+                   for f in fl.tasks]
+        self.blocked = self._blockers(spec, fl)
+        # per task: label -> (reads, writes, pc atoms read, pc atoms changed) of every action
+        # reachable from there in the task's flow
         self.fut: list[dict[int, tuple]] = []
-
-        def union(acts: Iterable[Action]) -> tuple[int, int, frozenset, frozenset]:
-            r = w = 0
-            ra: set = set()
-            ca: set = set()
-            for a in acts:
-                r |= rd[a.index]
-                w |= wr[a.index]
-                ra |= ard[a.index]
-                ca |= chg[a.index]
-            return r, w, frozenset(ra), frozenset(ca)
-
         for f in fl.tasks:
-            cur = {}
-            for c, acts in f.at.items():
-                cur[c] = union(acts) + (not any(visible[a.index] for a in acts)
-                                        and f.task not in open_tasks,)
             reach = f.reach()
             every = list(f.at) if f.task in open_tasks else None
-            fut = {c: union(a for d in (every or reach[c]) for a in f.at.get(d, ()))
-                   for c in f.at}
-            self.cur.append(cur)
-            self.fut.append(fut)
+            self.fut.append({c: self._union(a.index for d in (every or reach[c])
+                                            for a in f.at.get(d, ()))
+                             for c in f.at})
         self.loose_atoms = frozenset(x for a in fl.loose for x in ard[a.index])
         self.loose_r = 0
         for a in fl.loose:
             self.loose_r |= rd[a.index]
-        self._cands: dict[bytes, tuple[int, ...]] = {}
-        self.visible = visible
+        self._ok: dict[tuple, bool] = {}
+
+    def _union(self, aids: Iterable[int]) -> tuple[int, int, frozenset, frozenset]:
+        r = w = 0
+        ra: set = set()
+        ca: set = set()
+        for i in aids:
+            r |= self.rd[i]
+            w |= self.wr[i]
+            ra |= self.ard[i]
+            ca |= self.chg[i]
+        return r, w, frozenset(ra), frozenset(ca)
+
+    def _blockers(self, spec: Spec, fl: Flows) -> list:
+        """Per action, a test that it stays disabled while its own task does not move.
+
+        A guard conjunct that is false and reads only slots no other task and no environment
+        action writes (the task's own locals: ``head == &IWH``) stays false until the task
+        itself moves; so does ``budget > 0`` at 0 for a budget that is only ever decremented
+        (signals_left, preemptions_left).  Such a disabled action can neither conflict nor be
+        enabled by others, so it is left out of C1 (Valmari's necessary enabling sets)."""
+        written_by: dict[int, set[int]] = {}
+        decrement_only: set[int] = set()
+        other_write: set[int] = set()
+        for a in spec.actions:
+            for tgt, e in a.effect:
+                if isinstance(tgt, Index):
+                    other_write.update(v.slot for v in tgt.array.elems)
+                    continue
+                written_by.setdefault(tgt.slot, set()).add(fl.owner.get(a.index, -1))
+                if not (isinstance(e, Op) and e.op == "-" and isinstance(e.args[0], Ref)
+                        and e.args[0].var is tgt and isinstance(e.args[1], Const)):
+                    other_write.add(tgt.slot)
+        decrement_only = {x for x in written_by if x not in other_write}
+        out: list = [None] * len(spec.actions)
+        for f in fl.tasks:
+            private = {x for x in range(len(spec.vars))
+                       if x not in other_write and written_by.get(x, {f.task}) <= {f.task}}
+            for acts in f.at.values():
+                for a in acts:
+                    keep = []
+                    for c in conjuncts(a.guard):
+                        reads: set[int] = set()
+                        collect_reads(c, reads)
+                        budget = (isinstance(c, Op) and c.op == "<" and isinstance(c.args[0], Const)
+                                  and c.args[0].value == 0 and isinstance(c.args[1], Ref)
+                                  and c.args[1].var.slot in decrement_only)
+                        if budget or reads <= private:
+                            keep.append(c)
+                    if keep:
+                        out[a.index] = compile_expr(Not(And(*keep)))
+        return out
 
     def _visible(self, a: Action, plain: set[int], atoms: list[tuple]) -> bool:
         w = a.writes()
@@ -164,33 +214,40 @@ class PartialOrder:
         return frozenset(x for x in universe if x[0] == f.pc_slot
                          and any(_atom(x, here) != _atom(x, d) for d in f.succ[here][a.index]))
 
-    def candidates(self, pcs: bytes) -> tuple[int, ...]:
-        """Tasks whose actions at their current label satisfy C1 and C2 (cached per pc vector)."""
-        got = self._cands.get(pcs)
-        if got is not None:
-            return got
-        out = []
-        n = len(pcs)
-        for t in range(n):
-            cur = self.cur[t].get(pcs[t])
-            if cur is None or not cur[2]:
+    def candidates(self, s: bytes, out: list[tuple[int, bytes]]) -> list[int]:
+        """Tasks whose enabled actions form an ample set at s by C1 and C2."""
+        en: dict[int, list[int]] = {}
+        owner = self.owner
+        for a, _ in out:
+            en.setdefault(owner[a], []).append(a)
+        pcs = bytes([s[p] for p in self.pc_slots])
+        res = []
+        for t, aids in en.items():
+            if t < 0:
                 continue
-            r, w, ra, ca, _ = cur
-            if w & (self.loose_r | self.loose_w) or r & self.loose_w or ca & self.loose_atoms:
-                continue
-            ok = True
-            for u in range(n):
-                if u == t:
-                    continue
-                fut = self.fut[u].get(pcs[u])
-                if fut is None:
-                    continue
-                fr, fw, fra, fca = fut
-                if w & (fr | fw) or r & fw or ca & fra or ra & fca:
-                    ok = False
-                    break
+            rel = tuple(a for a in self.at[t][pcs[t]]
+                        if a in aids or self.blocked[a] is None or not self.blocked[a](s))
+            key = (t, rel, pcs)
+            ok = self._ok.get(key)
+            if ok is None:
+                ok = self._ok[key] = self._independent(t, rel, pcs)
             if ok:
-                out.append(t)
-        got = tuple(out)
-        self._cands[pcs] = got
-        return got
+                res.append(t)
+        return res
+
+    def _independent(self, t: int, rel: tuple[int, ...], pcs: bytes) -> bool:
+        if any(self.visible[a] for a in rel):
+            return False
+        r, w, ra, ca = self._union(rel)
+        if w & (self.loose_r | self.loose_w) or r & self.loose_w or ca & self.loose_atoms:
+            return False
+        for u in range(len(pcs)):
+            if u == t:
+                continue
+            fut = self.fut[u].get(pcs[u])
+            if fut is None:
+                continue
+            fr, fw, fra, fca = fut
+            if w & (fr | fw) or r & fw or ca & fra or ra & fca:
+                return False
+        return True

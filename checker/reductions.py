@@ -76,11 +76,10 @@ class Reducer:
             return expand
         owner = por.owner
         candidates = por.candidates
-        pcs_of = self.pc_slots
 
         def expand_por(s: bytes, out: list, seen: set, nextlayer: set) -> list:
             if len(out) > 1:
-                for task in candidates(bytes([s[p] for p in pcs_of])):
+                for task in candidates(s, out):
                     sub = [(a, canon(t)) for a, t in out if owner[a] == task]
                     if not sub or len(sub) == len(out):
                         continue
