@@ -30,14 +30,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from checker.cfg import Flows, flows, writes_pc_elsewhere
-from checker.compile import compile_expr
+from checker.compile import py_expr
 from model.lang import (
     Action,
     And,
     Const,
     Expr,
     Index,
-    Not,
     Op,
     Ref,
     Spec,
@@ -119,7 +118,7 @@ class PartialOrder:
         self.visible = [v or fl.owner.get(i) in open_tasks for i, v in enumerate(visible)]
         self.at = [{c: tuple(a.index for a in acts) for c, acts in f.at.items()}
                    for f in fl.tasks]
-        self.blocked = self._blockers(spec, fl)
+        self.live = self._blockers(spec, fl)
         # per task: label -> (reads, writes, pc atoms read, pc atoms changed) of every action
         # reachable from there in the task's flow
         self.fut: list[dict[int, tuple]] = []
@@ -146,8 +145,9 @@ class PartialOrder:
             ca |= self.chg[i]
         return r, w, frozenset(ra), frozenset(ca)
 
-    def _blockers(self, spec: Spec, fl: Flows) -> list:
-        """Per action, a test that it stays disabled while its own task does not move.
+    def _blockers(self, spec: Spec, fl: Flows) -> list[list]:
+        """Per task and label, a function giving the bit mask of the actions there that can
+        still fire before the task moves (bit i: the i-th action at the label).
 
         A guard conjunct that is false and reads only slots no other task and no environment
         action writes (the task's own locals: ``head == &IWH``) stays false until the task
@@ -167,23 +167,31 @@ class PartialOrder:
                         and e.args[0].var is tgt and isinstance(e.args[1], Const)):
                     other_write.add(tgt.slot)
         decrement_only = {x for x in written_by if x not in other_write}
-        out: list = [None] * len(spec.actions)
+        out: list[list] = []
         for f in fl.tasks:
+            per: list = [None] * (max(f.at, default=0) + 1)
+            out.append(per)
             private = {x for x in range(len(spec.vars))
                        if x not in other_write and written_by.get(x, {f.task}) <= {f.task}}
-            for acts in f.at.values():
-                for a in acts:
+            for c, acts in f.at.items():
+                bits = []
+                for i, a in enumerate(acts):
                     keep = []
-                    for c in conjuncts(a.guard):
+                    for cj in conjuncts(a.guard):
                         reads: set[int] = set()
-                        collect_reads(c, reads)
-                        budget = (isinstance(c, Op) and c.op == "<" and isinstance(c.args[0], Const)
-                                  and c.args[0].value == 0 and isinstance(c.args[1], Ref)
-                                  and c.args[1].var.slot in decrement_only)
+                        collect_reads(cj, reads)
+                        budget = (isinstance(cj, Op) and cj.op == "<"
+                                  and isinstance(cj.args[0], Const) and cj.args[0].value == 0
+                                  and isinstance(cj.args[1], Ref)
+                                  and cj.args[1].var.slot in decrement_only)
                         if budget or reads <= private:
-                            keep.append(c)
-                    if keep:
-                        out[a.index] = compile_expr(Not(And(*keep)))
+                            keep.append(cj)
+                    cond = py_expr(And(*keep)) if keep else "True"
+                    bits.append(f"({1 << i} if {cond} else 0)")
+                ns: dict[str, object] = {}
+                exec(compile(f"def live(s):\n    return {' | '.join(bits)}\n",
+                             "<por enabling>", "exec"), ns)
+                per[c] = ns["live"]
         return out
 
     def _visible(self, a: Action, plain: set[int], atoms: list[tuple]) -> bool:
@@ -220,16 +228,19 @@ class PartialOrder:
         owner = self.owner
         for a, _ in out:
             en.setdefault(owner[a], []).append(a)
+        if len(en) < 2:
+            return []
         pcs = bytes([s[p] for p in self.pc_slots])
         res = []
-        for t, aids in en.items():
+        for t in en:
             if t < 0:
                 continue
-            rel = tuple(a for a in self.at[t][pcs[t]]
-                        if a in aids or self.blocked[a] is None or not self.blocked[a](s))
-            key = (t, rel, pcs)
+            c = pcs[t]
+            mask = self.live[t][c](s)
+            key = (t, mask, pcs)
             ok = self._ok.get(key)
             if ok is None:
+                rel = tuple(a for i, a in enumerate(self.at[t][c]) if mask >> i & 1)
                 ok = self._ok[key] = self._independent(t, rel, pcs)
             if ok:
                 res.append(t)
