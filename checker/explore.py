@@ -104,24 +104,31 @@ class Explorer:
         violations = res.violations
 
         def check(i: int, s: bytes) -> None:
-            nonlocal pending_premises
-            if not inv_ok(s):
-                for p, ok in zip(self.props, inv_each(s), strict=True):
-                    if not ok and p.name not in violations:
-                        violations[p.name] = i
-            if pending_premises:
-                still = []
-                for name, f in pending_premises:
-                    if f(s):
-                        res.premise_seen[name] = True
-                    else:
-                        still.append((name, f))
-                pending_premises = still
+            # Only reached when the conjunction of all invariants fails: which ones do.
+            for p, ok in zip(self.props, inv_each(s), strict=True):
+                if not ok and p.name not in violations:
+                    violations[p.name] = i
 
-        check(0, init)
+        def premises(s: bytes) -> None:
+            nonlocal pending_premises
+            still = []
+            for name, f in pending_premises:
+                if f(s):
+                    res.premise_seen[name] = True
+                else:
+                    still.append((name, f))
+            pending_premises = still
+
+        if not inv_ok(init):
+            check(0, init)
+        if pending_premises:
+            premises(init)
         i, layer_end, depth = 0, 1, 0
         layers = [1]
         transitions = 0
+        max_states = limits.max_states if limits.max_states is not None else 1 << 62
+        seen_add, states_append = seen.add, states.append
+        parent_append, via_append = parent.append, via.append
         while i < len(states):
             if i == layer_end:
                 depth += 1
@@ -135,7 +142,8 @@ class Explorer:
                 raise ModelError(self._out_of_range(s)) from None
             if expand is not None:
                 out = expand(s, out, seen, nextlayer)
-            if not out or all(t == s for _, t in out):
+            # The first successor differs from s in almost every state: test it before all().
+            if not out or (out[0][1] == s and all(t == s for _, t in out)):
                 if not out and self.halt(s):
                     kind = HALTED
                 elif not out and self.finished(s):
@@ -147,12 +155,15 @@ class Explorer:
             for aid, t in out:
                 cov[aid] += 1
                 if t not in seen:
-                    seen.add(t)
+                    seen_add(t)
                     j = len(states)
-                    states.append(t)
-                    parent.append(i)
-                    via.append(aid)
-                    check(j, t)
+                    states_append(t)
+                    parent_append(i)
+                    via_append(aid)
+                    if not inv_ok(t):
+                        check(j, t)
+                    if pending_premises:
+                        premises(t)
                     if expand is not None:
                         nextlayer.add(t)
             transitions += len(out)
@@ -168,7 +179,7 @@ class Explorer:
                     print(f"  progress: {len(states):,} states, {transitions:,} transitions, "
                           f"queue {len(states) - i:,}, depth {depth}, {rate:,.0f} states/s",
                           file=sys.stderr, flush=True)
-            if limits.max_states is not None and len(states) > limits.max_states:
+            if len(states) > max_states:
                 res.complete, res.stopped_by = False, "max_states"
                 break
         res.states = len(states)

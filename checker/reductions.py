@@ -25,7 +25,12 @@ class ReductionError(ValueError):
 
 def parse(value: str | Iterable[str], where: str = "--reduce") -> frozenset[str]:
     """``none``, ``all`` or a comma-separated subset of NAMES (a string or a list of names)."""
-    items = [x.strip() for x in value.split(",")] if isinstance(value, str) else list(value)
+    if isinstance(value, str):
+        items = [x.strip() for x in value.split(",")]
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = list(value)
+    else:
+        items = [value]
     if not all(isinstance(x, str) for x in items):
         raise ReductionError(f"{where} = {value!r}: must name reductions "
                              f"(none, all, or some of {', '.join(NAMES)})")
