@@ -56,7 +56,10 @@ class Symmetry:
         self.n = len(spec.task_names)
         self.workers = workers
         self.perms = permutations(self.n, classes)
-        self.apply: list[Callable[[bytes], bytes]] = [self._compile(p) for p in self.perms]
+        compiled = [self._compile(p) for p in self.perms]
+        self.apply: list[Callable[[bytes], bytes]] = [f for f, _ in compiled]
+        # below[k](s, b): the image of s under perm k if it is less than b, else None
+        self.below = [g for _, g in compiled]
 
     @property
     def trivial(self) -> bool:
@@ -100,7 +103,7 @@ class Symmetry:
             return tuple(out)
         return None
 
-    def _compile(self, p: Perm) -> Callable[[bytes], bytes]:
+    def _compile(self, p: Perm) -> tuple[Callable, Callable]:
         slot_to, addr_to = self._slot_map(p)
         src_of = {dst: src for src, dst in slot_to.items()}
         ns: dict[str, object] = {}
@@ -115,27 +118,40 @@ class Symmetry:
                 ns[name] = vm
                 elems.append(f"{name}[s[{src}]]")
         text = f"def perm(s):\n    return bytes(({', '.join(elems)},))\n"
+        # Comparing the image with b slot by slot stops at the first difference, which is
+        # nearly always among the first per-task slots: most images are never built.
+        lines = ["def below(s, b):"]
+        for dst, e in enumerate(elems):
+            if e == f"s[{dst}]":
+                lines.append(f"    if s[{dst}] != b[{dst}]:")
+                lines.append(f"        return perm(s) if s[{dst}] < b[{dst}] else None")
+            else:
+                lines.append(f"    v = {e}")
+                lines.append(f"    if v != b[{dst}]:")
+                lines.append(f"        return perm(s) if v < b[{dst}] else None")
+        lines.append("    return None")
+        text += "\n".join(lines) + "\n"
         exec(compile(text, "<symmetry permutation>", "exec"), ns)
-        return ns["perm"]  # type: ignore[return-value]
+        return ns["perm"], ns["below"]  # type: ignore[return-value]
 
     def canonical(self) -> Callable[[bytes], bytes]:
         """The least image of a state under the group."""
-        fs = self.apply[1:]
+        fs = self.below[1:]
         if not fs:
             return lambda s: s
         if len(fs) == 1:
             f = fs[0]
 
             def canon1(s: bytes) -> bytes:
-                t = f(s)
-                return t if t < s else s
+                t = f(s, s)
+                return s if t is None else t
             return canon1
 
         def canon(s: bytes) -> bytes:
             best = s
             for g in fs:
-                t = g(s)
-                if t < best:
+                t = g(s, best)
+                if t is not None:
                     best = t
             return best
         return canon
