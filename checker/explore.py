@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from checker.compile import Compiled, compile_expr, compile_spec, py_expr
+from checker.compile import Compiled, compile_expr, compile_spec, py_expr, py_expr_shared
 from model.lang import Expr, Spec
 from properties.base import DEADLOCK, INVARIANT, Property
 
@@ -50,9 +50,14 @@ def _compile_invariants(props: list[Property]) -> tuple[Callable[[bytes], bool],
                                                         Callable[[bytes], tuple[int, ...]]]:
     exprs = [p.expr for p in props]
     ns: dict[str, object] = {}
-    all_ok = " and ".join(f"({py_expr(e)})" for e in exprs) or "True"  # type: ignore[arg-type]
+    defs, texts = py_expr_shared(exprs)  # type: ignore[arg-type]
+    all_ok = " and ".join(f"({t})" for t in texts) or "True"
     each = ", ".join(f"1 if ({py_expr(e)}) else 0" for e in exprs)  # type: ignore[arg-type]
-    src = (f"def ok(s):\n    return {all_ok}\n"
+    # ok() may say False for a state where only an eager list read went out of range; the
+    # caller then asks each() (the short-circuit form), which decides.
+    body = "".join(f"        {d}\n" for d in defs)
+    src = (f"def ok(s):\n    try:\n{body}        return {all_ok}\n"
+           f"    except IndexError:\n        return False\n"
            f"def each(s):\n    return ({each}{',' if len(exprs) == 1 else ''})\n")
     exec(compile(src, "<invariants>", "exec"), ns)
     return ns["ok"], ns["each"]  # type: ignore[return-value]
