@@ -26,16 +26,19 @@ def py_expr(e: Expr, s: str = "s") -> str:
     if isinstance(e, Index):
         return f"{s}[{e.array.base}+{py_expr(e.index, s)}]"
     assert isinstance(e, Op)
-    a = [py_expr(x, s) for x in e.args]
-    if e.op == "and":
+    return _op_source(e.op, [py_expr(x, s) for x in e.args])
+
+
+def _op_source(op: str, a: list[str]) -> str:
+    if op == "and":
         return "(" + " and ".join(f"({x})" for x in a) + ")"
-    if e.op == "or":
+    if op == "or":
         return "(" + " or ".join(f"({x})" for x in a) + ")"
-    if e.op == "not":
+    if op == "not":
         return f"(not {a[0]})"
-    if e.op == "ite":
+    if op == "ite":
         return f"({a[1]} if {a[0]} else {a[2]})"
-    return f"({a[0]} {_BIN[e.op]} {a[1]})"
+    return f"({a[0]} {_BIN[op]} {a[1]})"
 
 
 def py_expr_shared(exprs: list[Expr], s: str = "s") -> tuple[list[str], list[str]]:
@@ -76,16 +79,7 @@ def py_expr_shared(exprs: list[Expr], s: str = "s") -> tuple[list[str], list[str
                 defs.append(f"{names[key]} = {text}")
             return names[key]
         assert isinstance(e, Op)
-        a = [emit(x) for x in e.args]
-        if e.op == "and":
-            return "(" + " and ".join(f"({x})" for x in a) + ")"
-        if e.op == "or":
-            return "(" + " or ".join(f"({x})" for x in a) + ")"
-        if e.op == "not":
-            return f"(not {a[0]})"
-        if e.op == "ite":
-            return f"({a[1]} if {a[0]} else {a[2]})"
-        return f"({a[0]} {_BIN[e.op]} {a[1]})"
+        return _op_source(e.op, [emit(x) for x in e.args])
 
     texts = [emit(e) for e in exprs]
     return defs, texts
