@@ -281,3 +281,18 @@ def test_symmetric_counterexample_is_renamed_back_to_the_original_tasks():
     assert concrete != reps  # some representative is a renamed state
     steps = o.trace_steps(next(p for p in o.props if p.name == "no_deadlock"))
     assert len(steps) == GOLDEN["two-servers"]["violated"]["no_deadlock"]
+
+
+def test_liveness_under_reductions_is_decided_on_the_full_graph():
+    from checker.manifest import _lasso
+
+    o = check(load(cfg_path("one-cpu")), Limits(), reduce=ALL)
+    g = GOLDEN["one-cpu"]
+    assert o.reductions == ["symmetry", "por", "dead"]
+    assert len(o.live_explorer.states) == g["states"]
+    assert {p.name: _lasso(o, p) for p in o.props if p.kind == "liveness"} == g["liveness"]
+    lasso_prop = next(p for p in o.props if p.name == "no_kernel_spin")
+    path = o.path(lasso_prop)
+    spec = o.model.spec
+    for (_, before), (aid, after) in zip(path, path[1:], strict=False):
+        assert enabled(spec.actions[aid], before) and apply(spec.actions[aid], before) == after
