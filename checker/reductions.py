@@ -14,6 +14,7 @@ from checker.compile import Successors
 from checker.deadvars import dead_slots, reset_function
 from checker.por import PartialOrder
 from checker.symmetry import of_model
+from model.v0_2 import Model
 from properties.base import INVARIANT, Property
 
 NAMES = ("symmetry", "por", "dead")
@@ -53,7 +54,7 @@ def describe(which: frozenset[str]) -> list[str]:
 class Reducer:
     """Applies the chosen reductions to each state's successors in Explorer.run."""
 
-    def __init__(self, model, props: list[Property], which: frozenset[str]) -> None:  # noqa: ANN001
+    def __init__(self, model: Model, props: list[Property], which: frozenset[str]) -> None:
         spec = model.spec
         self.which = which
         invariants = [p.expr for p in props if p.kind == INVARIANT and p.expr is not None]

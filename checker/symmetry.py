@@ -23,6 +23,7 @@ import itertools
 from collections.abc import Callable
 
 from model.lang import Spec
+from model.v0_2 import Model
 
 Perm = tuple[int, ...]
 
@@ -157,7 +158,7 @@ class Symmetry:
         return canon
 
 
-def of_model(model) -> Symmetry:  # noqa: ANN001 (a v0.2-shaped Model)
+def of_model(model: Model) -> Symmetry:
     """The symmetry of a built model: servers together; workers by their ops list."""
     roles: list[tuple[str, object]] = []
     ops = dict(zip([t.index for t in model.workers], model.params.ops, strict=True))
