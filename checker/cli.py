@@ -10,6 +10,7 @@ import os
 import sys
 from typing import Any, TextIO
 
+from checker import reductions
 from checker.config import ConfigError, load
 from checker.explore import Limits, ModelError
 from checker.run import Outcome, build_model, check
@@ -58,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     c.add_argument("--no-liveness", action="store_true",
                    help="check invariants and deadlock only (skip the liveness analysis)")
+    c.add_argument("--reduce", metavar="LIST",
+                   help="state-space reductions: none (default), all, or a comma-separated "
+                        "subset of symmetry,por,dead (docs/reductions.md)")
     c.add_argument("--coverage", action="store_true",
                    help="print how often every action fired (human output)")
     c.add_argument("--report", metavar="DIR",
@@ -137,6 +141,7 @@ def outcome_json(o: Outcome) -> dict[str, Any]:
         "stopped_by": r.stopped_by,
         "stats": {"states": r.states, "transitions": r.transitions, "depth": r.depth,
                   "seconds": round(r.seconds, 3)},
+        "reductions": o.reductions,
         "end_states": dict(r.terminal),
         "fairness": o.fairness_text() if any(p.kind == "liveness" for p in o.props) else None,
         "properties": props,
@@ -169,6 +174,9 @@ def print_human(o: Outcome, coverage: bool, out: TextIO | None = None) -> None:
     w(f"Result: {verdict}\n")
     w(f"  {r.states:,} distinct states, {r.transitions:,} transitions, depth {r.depth}, "
       f"{r.seconds:.2f} s, {rate:,.0f} states/s\n")
+    if o.reductions:
+        w(f"  reductions: {', '.join(o.reductions)} (counts are of representatives; a trace "
+          "may be longer than the shortest)\n")
     ends = ", ".join(f"{k} {v:,}" for k, v in sorted(r.terminal.items())) or "none"
     w(f"  end states: {ends}\n")
     if any(p.kind == "liveness" for p in o.props):
@@ -272,6 +280,10 @@ def _check_trace_dir(d: str, opt: str = "--trace-dir") -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     cfg = load(args.config)
+    try:
+        reduce = None if args.reduce is None else reductions.parse(args.reduce)
+    except reductions.ReductionError as e:
+        raise UsageError(str(e)) from None
     if args.max_states is not None and args.max_states < 1:
         raise UsageError("--max-states must be at least 1")
     if args.max_seconds is not None and not (math.isfinite(args.max_seconds)
@@ -285,7 +297,8 @@ def cmd_check(args: argparse.Namespace) -> int:
                     args.max_seconds if args.max_seconds is not None else cfg.max_seconds)
     if not args.quiet:
         print(f"umcg-check: exploring {cfg.name} ({cfg.version})...", file=sys.stderr)
-    o = check(cfg, limits, progress=not args.quiet, liveness=not args.no_liveness)
+    o = check(cfg, limits, progress=not args.quiet, liveness=not args.no_liveness,
+              reduce=reduce)
     if args.trace_dir:
         for p in o.props:
             doc = o.itf(p)

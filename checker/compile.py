@@ -26,16 +26,63 @@ def py_expr(e: Expr, s: str = "s") -> str:
     if isinstance(e, Index):
         return f"{s}[{e.array.base}+{py_expr(e.index, s)}]"
     assert isinstance(e, Op)
-    a = [py_expr(x, s) for x in e.args]
-    if e.op == "and":
+    return _op_source(e.op, [py_expr(x, s) for x in e.args])
+
+
+def _op_source(op: str, a: list[str]) -> str:
+    if op == "and":
         return "(" + " and ".join(f"({x})" for x in a) + ")"
-    if e.op == "or":
+    if op == "or":
         return "(" + " or ".join(f"({x})" for x in a) + ")"
-    if e.op == "not":
+    if op == "not":
         return f"(not {a[0]})"
-    if e.op == "ite":
+    if op == "ite":
         return f"({a[1]} if {a[0]} else {a[2]})"
-    return f"({a[0]} {_BIN[e.op]} {a[1]})"
+    return f"({a[0]} {_BIN[op]} {a[1]})"
+
+
+def py_expr_shared(exprs: list[Expr], s: str = "s") -> tuple[list[str], list[str]]:
+    """Python source for several expressions with each repeated array read computed once.
+
+    The list invariants follow a list node by node (``mem[mem[IWH] >> 1]``...) and repeat the
+    same chain in many conjuncts; the chain's reads become locals.  Returns the assignments
+    (in dependency order) and one source string per expression.  The assignments are
+    evaluated eagerly, so a read can go out of range where the short-circuit form would not
+    have reached it: callers catch IndexError."""
+    count: dict[str, int] = defaultdict(int)
+
+    def scan(e: Expr) -> None:
+        if isinstance(e, Index):
+            count[py_expr(e, s)] += 1
+            scan(e.index)
+        elif isinstance(e, Op):
+            for x in e.args:
+                scan(x)
+
+    for e in exprs:
+        scan(e)
+    names: dict[str, str] = {}
+    defs: list[str] = []
+
+    def emit(e: Expr) -> str:
+        if isinstance(e, Const):
+            return str(e.value)
+        if isinstance(e, Ref):
+            return f"{s}[{e.var.slot}]"
+        if isinstance(e, Index):
+            key = py_expr(e, s)
+            text = f"{s}[{e.array.base}+{emit(e.index)}]"
+            if count[key] < 2:
+                return text
+            if key not in names:
+                names[key] = f"_r{len(names)}"
+                defs.append(f"{names[key]} = {text}")
+            return names[key]
+        assert isinstance(e, Op)
+        return _op_source(e.op, [emit(x) for x in e.args])
+
+    texts = [emit(e) for e in exprs]
+    return defs, texts
 
 
 def dispatch_key(a: Action, pc_slots: set[int]) -> tuple[int, int] | None:

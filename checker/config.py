@@ -9,6 +9,7 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
+from checker import reductions
 from model.v0_2 import OPS, Params
 from model.versions import VERSIONS as _MODELS
 from properties.v0_2 import PROPERTY_NAMES as SAFETY_NAMES
@@ -38,11 +39,12 @@ class Config:
     liveness: bool = True
     fair_tasks: bool = True
     fair_io: bool = True
+    reduce: frozenset[str] = frozenset()  # checker/reductions.py; docs/reductions.md
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 _TOP = {"name", "description", "version", "servers", "workers", "workload", "environment",
-        "limits", "properties", "fairness"}
+        "limits", "properties", "fairness", "check"}
 _WORKLOAD = {"ops", "lock_before_wait", "server_recheck"}
 _ENV = {"signals", "preemptions", "cpus"}
 _LIMITS = {"max_states", "max_seconds"}
@@ -127,6 +129,12 @@ def parse(raw: dict[str, Any], name: str, path: str | None = None) -> Config:
             if c not in PROPERTY_NAMES:
                 raise ConfigError(f"'properties.check' names {c!r}: known properties are "
                                   f"{', '.join(PROPERTY_NAMES)}")
+    chk = _table(raw, "check")
+    _unknown(chk, {"reduce"}, "check.")
+    try:
+        reduce = reductions.parse(chk.get("reduce", "none"), "'check.reduce'")
+    except reductions.ReductionError as e:
+        raise ConfigError(str(e)) from None
     fair = _table(raw, "fairness")
     _unknown(fair, _FAIR, "fairness.")
     desc = raw.get("description", "")
@@ -148,7 +156,7 @@ def parse(raw: dict[str, Any], name: str, path: str | None = None) -> Config:
                   tuple(check) if check is not None else None, desc,
                   _bool(pr, "liveness", "properties.", True),
                   _bool(fair, "tasks", "fairness.", True), _bool(fair, "io", "fairness.", True),
-                  raw)
+                  reduce, raw)
 
 
 def load(path: str | None) -> Config:

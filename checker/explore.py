@@ -12,10 +12,14 @@ import time
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from checker.compile import Compiled, compile_expr, compile_spec, py_expr
+from checker.compile import Compiled, compile_expr, compile_spec, py_expr, py_expr_shared
 from model.lang import Expr, Spec
 from properties.base import DEADLOCK, INVARIANT, Property
+
+if TYPE_CHECKING:
+    from checker.reductions import Reducer
 
 FINISHED, DEADLOCKED, SPINNING, HALTED = "finished", "deadlock", "spin", "halted"
 
@@ -46,9 +50,14 @@ def _compile_invariants(props: list[Property]) -> tuple[Callable[[bytes], bool],
                                                         Callable[[bytes], tuple[int, ...]]]:
     exprs = [p.expr for p in props]
     ns: dict[str, object] = {}
-    all_ok = " and ".join(f"({py_expr(e)})" for e in exprs) or "True"  # type: ignore[arg-type]
+    defs, texts = py_expr_shared(exprs)  # type: ignore[arg-type]
+    all_ok = " and ".join(f"({t})" for t in texts) or "True"
     each = ", ".join(f"1 if ({py_expr(e)}) else 0" for e in exprs)  # type: ignore[arg-type]
-    src = (f"def ok(s):\n    return {all_ok}\n"
+    # ok() may say False for a state where only an eager list read went out of range; the
+    # caller then asks each() (the short-circuit form), which decides.
+    body = "".join(f"        {d}\n" for d in defs)
+    src = (f"def ok(s):\n    try:\n{body}        return {all_ok}\n"
+           f"    except IndexError:\n        return False\n"
            f"def each(s):\n    return ({each}{',' if len(exprs) == 1 else ''})\n")
     exec(compile(src, "<invariants>", "exec"), ns)
     return ns["ok"], ns["each"]  # type: ignore[return-value]
@@ -62,8 +71,9 @@ class Explorer:
     """BFS over a Spec.  ``finished`` tells a proper end state from a deadlock."""
 
     def __init__(self, spec: Spec, props: list[Property], finished: Expr,
-                 compiled: Compiled | None = None) -> None:
+                 compiled: Compiled | None = None, reducer: Reducer | None = None) -> None:
         self.spec = spec
+        self.reducer = reducer
         self.props = [p for p in props if p.kind == INVARIANT]
         self.check_deadlock = any(p.kind == DEADLOCK for p in props)
         self.deadlock_name = next((p.name for p in props if p.kind == DEADLOCK), "no_deadlock")
@@ -85,44 +95,60 @@ class Explorer:
         res.premise_seen = {name: False for name, _ in self.premises}
         pending_premises = list(self.premises)
         init = self.spec.init_state()
+        if self.reducer is not None:
+            init = self.reducer.canon(init)
         states, parent, via = [init], array("l", [-1]), array("l", [-1])
         self.states, self.parent, self.via = states, parent, via
         seen = {init}
+        red = self.reducer
+        expand = red.expand if red is not None else None
+        nextlayer: set[bytes] = set()  # states found while expanding this layer (C3 of POR)
         t0 = time.monotonic()
         last_report = t0
         cov = res.coverage
         violations = res.violations
 
         def check(i: int, s: bytes) -> None:
-            nonlocal pending_premises
-            if not inv_ok(s):
-                for p, ok in zip(self.props, inv_each(s), strict=True):
-                    if not ok and p.name not in violations:
-                        violations[p.name] = i
-            if pending_premises:
-                still = []
-                for name, f in pending_premises:
-                    if f(s):
-                        res.premise_seen[name] = True
-                    else:
-                        still.append((name, f))
-                pending_premises = still
+            # Only reached when the conjunction of all invariants fails: which ones do.
+            for p, ok in zip(self.props, inv_each(s), strict=True):
+                if not ok and p.name not in violations:
+                    violations[p.name] = i
 
-        check(0, init)
+        def premises(s: bytes) -> None:
+            nonlocal pending_premises
+            still = []
+            for name, f in pending_premises:
+                if f(s):
+                    res.premise_seen[name] = True
+                else:
+                    still.append((name, f))
+            pending_premises = still
+
+        if not inv_ok(init):
+            check(0, init)
+        if pending_premises:
+            premises(init)
         i, layer_end, depth = 0, 1, 0
         layers = [1]
         transitions = 0
+        max_states = limits.max_states if limits.max_states is not None else 1 << 62
+        seen_add, states_append = seen.add, states.append
+        parent_append, via_append = parent.append, via.append
         while i < len(states):
             if i == layer_end:
                 depth += 1
                 layer_end = len(states)
                 layers.append(layer_end - (sum(layers)))
+                nextlayer.clear()
             s = states[i]
             try:
                 out = succ(s)
             except ValueError:
                 raise ModelError(self._out_of_range(s)) from None
-            if not out or all(t == s for _, t in out):
+            if expand is not None:
+                out = expand(s, out, seen, nextlayer)
+            # The first successor differs from s in almost every state: test it before all().
+            if not out or (out[0][1] == s and all(t == s for _, t in out)):
                 if not out and self.halt(s):
                     kind = HALTED
                 elif not out and self.finished(s):
@@ -134,12 +160,17 @@ class Explorer:
             for aid, t in out:
                 cov[aid] += 1
                 if t not in seen:
-                    seen.add(t)
+                    seen_add(t)
                     j = len(states)
-                    states.append(t)
-                    parent.append(i)
-                    via.append(aid)
-                    check(j, t)
+                    states_append(t)
+                    parent_append(i)
+                    via_append(aid)
+                    if not inv_ok(t):
+                        check(j, t)
+                    if pending_premises:
+                        premises(t)
+                    if expand is not None:
+                        nextlayer.add(t)
             transitions += len(out)
             i += 1
             if not (i & 0xFFF):
@@ -153,7 +184,7 @@ class Explorer:
                     print(f"  progress: {len(states):,} states, {transitions:,} transitions, "
                           f"queue {len(states) - i:,}, depth {depth}, {rate:,.0f} states/s",
                           file=sys.stderr, flush=True)
-            if limits.max_states is not None and len(states) > limits.max_states:
+            if len(states) > max_states:
                 res.complete, res.stopped_by = False, "max_states"
                 break
         res.states = len(states)
@@ -185,10 +216,15 @@ class Explorer:
         return "model error: an action stores a value outside 0..255"
 
     def path(self, i: int) -> list[tuple[int, bytes]]:
-        """The BFS path to state i: [(action index or -1 for the initial state, state)]."""
+        """The BFS path to state i: [(action index or -1 for the initial state, state)].
+
+        Under reductions the stored states are representatives; the path returned is the
+        concrete run of the unreduced model that they stand for (Reducer.concretize)."""
         out = []
         while i >= 0:
             out.append((self.via[i], self.states[i]))
             i = self.parent[i]
         out.reverse()
+        if self.reducer is not None:
+            return self.reducer.concretize(out, self.compiled.successors)
         return out

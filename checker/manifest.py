@@ -2,6 +2,8 @@
 
     python -m checker.manifest            # print what the configs give now
     python -m checker.manifest --update   # rewrite configs/manifest.json (explain it in the commit)
+
+Each entry also has ``reduced``: the state counts under each reduction (tests/test_reductions.py).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import sys
 from typing import Any
 
 from checker.config import load
+from checker.explore import Limits
+from checker.reductions import NAMES
 from checker.run import check
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -33,6 +37,19 @@ def entry(path: str) -> dict[str, Any]:
         "liveness": {p.name: _lasso(o, p) for p in o.props if p.kind == "liveness"},
         "coverage": o.coverage(),
     }
+
+
+REDUCED = ("symmetry", "por", "dead", "all")
+
+
+def reduced_entry(path: str) -> dict[str, int]:
+    """State counts with each reduction, and all of them (docs/reductions.md); liveness off."""
+    cfg = load(path)
+    out = {}
+    for name in REDUCED:
+        which = frozenset(NAMES) if name == "all" else frozenset([name])
+        out[name] = check(cfg, Limits(), liveness=False, reduce=which).result.states
+    return out
 
 
 def _lasso(o: Any, p: Any) -> Any:
@@ -59,12 +76,23 @@ def configs() -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m checker.manifest")
     ap.add_argument("--update", action="store_true")
+    ap.add_argument("--only", nargs="+", metavar="NAME",
+                    help="recompute only these configurations; keep the others' entries")
     args = ap.parse_args(argv)
-    out = {}
+    out: dict[str, Any] = {}
+    if args.only:
+        with open(MANIFEST) as f:
+            out = json.load(f)
+        known = {os.path.splitext(os.path.basename(p))[0] for p in configs()}
+        if unknown := sorted(set(args.only) - known):
+            ap.error(f"--only: no configuration named {', '.join(unknown)}")
     for path in configs():
         name = os.path.splitext(os.path.basename(path))[0]
+        if args.only and name not in args.only:
+            continue
         print(f"checking {name}...", file=sys.stderr)
         out[name] = entry(path)
+        out[name]["reduced"] = reduced_entry(path)
     text = json.dumps(out, indent=1, sort_keys=True) + "\n"
     if args.update:
         with open(MANIFEST, "w") as f:

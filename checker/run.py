@@ -10,6 +10,7 @@ from checker.config import Config
 from checker.explore import DEADLOCKED, SPINNING, Explorer, Limits, Result
 from checker.graph import state_graph
 from checker.liveness import Fairness, Lasso, LivenessProperty, LivenessResult, check_all
+from checker.reductions import Reducer, describe
 from checker.trace import Step, itf_trace, steps
 from model.v0_2 import Model
 from model.versions import VERSIONS
@@ -29,6 +30,14 @@ class Outcome:
     fairness: Fairness = field(default_factory=Fairness)
     liveness: dict[str, LivenessResult] = field(default_factory=dict)
     liveness_seconds: float = 0.0
+    # Under reductions, liveness is decided on a second, unreduced exploration
+    # (docs/reductions.md); its lassos index that explorer's states.
+    live_explorer: Explorer | None = None
+
+    @property
+    def reductions(self) -> list[str]:
+        r = self.explorer.reducer
+        return [] if r is None else describe(r.which)
 
     @property
     def violated(self) -> list[str]:
@@ -69,7 +78,7 @@ class Outcome:
             lasso = self.lasso(p)
             if lasso is None:
                 return None
-            st = self.explorer.states
+            st = (self.live_explorer or self.explorer).states
             out = [(-1, st[lasso.prefix[0]])]
             out += [(a, st[i]) for a, i in zip(lasso.prefix_actions, lasso.prefix[1:],
                                                strict=True)]
@@ -158,18 +167,26 @@ def build_model(cfg: Config) -> tuple[Model, list[Property]]:
 
 
 def check(cfg: Config, limits: Limits | None = None, progress: bool = False,
-          liveness: bool = True) -> Outcome:
+          liveness: bool = True, reduce: frozenset[str] | None = None) -> Outcome:
+    """``reduce`` (names from checker/reductions.py) overrides the configuration's."""
     model, props = build_model(cfg)
     limits = limits or Limits(cfg.max_states, cfg.max_seconds)
-    ex = Explorer(model.spec, props, model.finished)
+    which = cfg.reduce if reduce is None else reduce
+    ex = Explorer(model.spec, props, model.finished,
+                  reducer=Reducer(model, props, which) if which else None)
     res = ex.run(limits, progress=progress)
     fair = Fairness(tasks=cfg.fair_tasks, io=cfg.fair_io)
     out = Outcome(cfg, model, props, ex, res, fair)
     live = liveness_of(model, cfg) if liveness else []
     if live and res.complete:
         t0 = time.monotonic()
-        graph = state_graph(ex)
-        results = check_all(model.spec, graph, ex.states, ex.parent, ex.via, live, fair,
+        lex = ex
+        if which:
+            lex = Explorer(model.spec, props, model.finished)
+            lex.run(limits, progress=progress)
+            out.live_explorer = lex
+        graph = state_graph(lex)
+        results = check_all(model.spec, graph, lex.states, lex.parent, lex.via, live, fair,
                             progress_expr(model), verbose=progress)
         out.liveness = {r.property.name: r for r in results}
         out.liveness_seconds = time.monotonic() - t0
