@@ -28,7 +28,7 @@ from checker.z3engine import (
     race_exhaustive,
     spacer,
 )
-from checker.z3mine import describe, guess_expr, guesses
+from checker.z3mine import Learner, describe, guess_expr, guesses
 from model.v0_2 import Model
 from properties.base import DEADLOCK, INVARIANT, Property
 from properties.strengthening_v0_2 import LIBRARY
@@ -296,6 +296,7 @@ class _Mined:
             raise UsageError(f"--houdini needs the whole state space; the explorer stopped "
                              f"after {r.states:,} states ({r.stopped_by}); raise --bfs-seconds")
         self.terms, self.guesses = guesses(model, ex.states)
+        self.learn = Learner(self.terms, ex.states)
         _say(args, f"  {r.states:,} states, {len(self.guesses):,} guesses")
         self.used: dict[str, list[str]] = {}
 
@@ -308,12 +309,13 @@ class _Mined:
                       file=sys.stderr, flush=True)
 
         hr = houdini(self.model.spec, g, [t.expr for t in self.terms], self.guesses,
-                     progress=progress, max_rounds=args.max_rounds)
+                     progress=progress, max_rounds=args.max_rounds, learn=self.learn)
         if hr.proof.status != "proved":
             return hr.proof
         # The proof as shown: 1-induction of the property with the needed guesses as
         # strengthening invariants, checked again from scratch.
-        used = [self.guesses[i] for i in hr.used]
+        self.guesses += hr.learned
+        used = hr.used
         names = [describe(self.terms, x) for x in used]
         strong = [expr_goal(enc, n, guess_expr(self.terms, x)) for n, x in zip(names, used,
                                                                                 strict=True)]

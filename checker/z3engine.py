@@ -315,15 +315,17 @@ def k_induction(spec: Spec, goal: Goal, strengthening: Sequence[Goal] = (), *,
 @dataclass
 class HoudiniResult:
     proof: ProofResult
-    used: list[int] = field(default_factory=list)  # indices of the candidates needed
+    used: list[Any] = field(default_factory=list)  # the guesses the proof needs
     rounds: int = 0
     activated: int = 0
     weakened: int = 0
+    learned: list[Any] = field(default_factory=list)  # guesses ``learn`` added
 
 
 def houdini(spec: Spec, goal: Goal, terms: Sequence[Expr], cands: Sequence[Any],
             progress: Callable[[int, int, int], None] | None = None,
-            max_rounds: int = 100000) -> HoudiniResult:
+            max_rounds: int = 100000,
+            learn: Callable[[tuple[int, ...]], Any] | None = None) -> HoudiniResult:
     """Prove ``goal`` 1-inductive relative to guessed projections (Houdini with weakening).
 
     ``cands`` are objects with ``premise`` (pairs (term index, value)), ``term`` and
@@ -333,7 +335,8 @@ def houdini(spec: Spec, goal: Goal, terms: Sequence[Expr], cands: Sequence[Any],
     blocked by activating the guesses s breaks; when s breaks none, the active guesses t
     breaks are weakened to allow t (the goal cannot be: then the CTI is returned).  At
     the fixpoint the active set is inductive and holds initially, so every member holds
-    in every reachable state, whatever the guesses were: a proof by 1-induction.  The
+    in every reachable state, whatever the guesses were: a proof by 1-induction.
+    ``learn`` (optional) is asked for a new guess excluding s before any weakening.  The
     guesses are mutated (their ``allowed`` sets grow).  ``used`` is a subset closed under
     "needed to preserve" (unsat cores from the goal outwards), itself inductive."""
     from checker.compile import py_expr
@@ -366,9 +369,15 @@ def houdini(spec: Spec, goal: Goal, terms: Sequence[Expr], cands: Sequence[Any],
     # Guesses indexed by their premise terms and values: a state only meets the guesses
     # whose premise it satisfies.
     index: dict[tuple[int, ...], dict[tuple[int, ...], list[int]]] = {}
-    for n, c in enumerate(cands):
+    cands = list(cands)
+
+    def add_index(n: int) -> None:
+        c = cands[n]
         key = tuple(i for i, _ in c.premise)
         index.setdefault(key, {}).setdefault(tuple(a for _, a in c.premise), []).append(n)
+
+    for n in range(len(cands)):
+        add_index(n)
 
     def applicable(vals: tuple[int, ...]) -> list[int]:
         out: list[int] = []
@@ -413,6 +422,13 @@ def houdini(spec: Spec, goal: Goal, terms: Sequence[Expr], cands: Sequence[Any],
                 activate(i)
             out.activated += len(blockers)
             continue
+        new = learn(vs) if learn is not None else None
+        if new is not None:  # a fresh guess that excludes s (e.g. s is not reachable)
+            cands.append(new)
+            add_index(len(cands) - 1)
+            activate(len(cands) - 1)
+            out.learned.append(new)
+            continue
         if not value(goal.expr, cti[1][1]) if goal.expr is not None else \
                 z3.is_false(m.eval(post[-1], model_completion=True)):
             replay(spec, cti, from_init=False)
@@ -435,7 +451,7 @@ def houdini(spec: Spec, goal: Goal, terms: Sequence[Expr], cands: Sequence[Any],
             core = {by_lit[c.get_id()] for c in solver.unsat_core() if c.get_id() in by_lit}
             frontier = core - needed
             needed |= core
-        out.used = sorted(needed - {-1})
+        out.used = [cands[i] for i in sorted(needed - {-1})]
         res.detail = (f"{len(lits) - 1} of {len(cands)} guesses activated, "
                       f"{out.weakened} weakenings, {out.rounds} rounds; "
                       f"{len(out.used)} needed")

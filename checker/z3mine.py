@@ -139,3 +139,48 @@ def _show(t: Term, values: Sequence[int]) -> str:
     vs = sorted(values)
     return f"{t.name} == {t.show(vs[0])}" if len(vs) == 1 else \
         f"{t.name} in {{{', '.join(t.show(x) for x in vs)}}}"
+
+
+class Learner:
+    """New guesses on demand: for a state s that every guess allows, the fewest terms
+    (greedily) on which no explored state agrees with s, as "when these terms have s's
+    values, the last one takes only the values explored states have" (false at s, true
+    on every explored state).  None when s is itself an explored state."""
+
+    def __init__(self, ts: Sequence[Term], states: Sequence[bytes]) -> None:
+        self.cols = [_column(t, states) for t in ts]
+        self.n = len(states)
+
+    def __call__(self, vals: tuple[int, ...]) -> Guess | None:
+        match = range(self.n)
+        chosen: list[int] = []
+        while match:
+            best, best_m = -1, None
+            for k, col in enumerate(self.cols):
+                if k in chosen:
+                    continue
+                m = [r for r in match if col[r] == vals[k]]
+                if best_m is None or len(m) < len(best_m):
+                    best, best_m = k, m
+                    if not m:
+                        break
+            if best_m is None or len(best_m) == len(match):
+                return None  # s agrees with an explored state on every term
+            chosen.append(best)
+            if not best_m:
+                return self._minimal(chosen, vals)
+            match = best_m
+        return None
+
+    def _minimal(self, chosen: list[int], vals: tuple[int, ...]) -> Guess:
+        # Drop every term not needed to tell s from the explored states (a shorter
+        # premise is a more general guess, which excludes more unreachable states).
+        keep = list(chosen)
+        for k in chosen[:-1]:
+            rest = [x for x in keep if x != k]
+            if not any(all(self.cols[x][r] == vals[x] for x in rest) for r in range(self.n)):
+                keep = rest
+        *prem, last = keep
+        allowed = {self.cols[last][r] for r in range(self.n)
+                   if all(self.cols[x][r] == vals[x] for x in prem)}
+        return Guess(tuple((k, vals[k]) for k in prem), last, allowed)

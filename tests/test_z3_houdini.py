@@ -37,7 +37,7 @@ def test_houdini_proves_what_plain_induction_cannot_and_needs_what_it_keeps():
     guesses = _mined(spec)
     hr = houdini(spec, goal, [Ref(x), Ref(y)], guesses)
     assert hr.proof.status == "proved" and hr.used
-    strong = [expr_goal(enc, f"g{i}", _guess_expr(spec, guesses[i])) for i in hr.used]
+    strong = [expr_goal(enc, f"g{i}", _guess_expr(spec, g)) for i, g in enumerate(hr.used)]
     assert k_induction(spec, goal, strong, max_k=1).status == "proved"
     # Each kept guess is needed: without it the rest is not inductive any more.
     for k in range(len(strong)):
