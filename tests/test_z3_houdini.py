@@ -84,3 +84,16 @@ def test_a_strengthening_the_explorer_refutes_is_reported(capsys, monkeypatch):
                  "--strengthen", "pc_labels,no_idle_server"])
     out = capsys.readouterr().out
     assert code == 3 and "STRENGTHENING FAILS" in out and "no_idle_server" in out
+
+
+def test_cli_houdini_on_v0_2_and_its_bad_input(capsys):
+    import json
+
+    code = main(["prove", "configs/small.toml", "--property", "INV-9", "--houdini", "--json",
+                 "--quiet"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0 and doc["engine"] == "z3-houdini"
+    assert doc["properties"][0]["status"] == "proved"
+    assert main(["prove", "configs/small.toml", "--houdini", "--engine", "spacer"]) == 2
+    assert main(["prove", "configs/small.toml", "--houdini", "--max-rounds", "0"]) == 2
+    assert "error" in capsys.readouterr().err
