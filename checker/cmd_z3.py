@@ -10,6 +10,7 @@ from typing import Any
 
 from checker.cli import UsageError, _check_trace_dir, _step_json, print_steps
 from checker.config import Config, load
+from checker.explore import Explorer, Limits
 from checker.run import build_model
 from checker.trace import itf_trace, steps, write_json_atomic
 from checker.z3enc import Encoder
@@ -20,12 +21,14 @@ from checker.z3engine import (
     bmc,
     expr_goal,
     goals_of,
+    houdini,
     k_induction,
     operations,
     race,
     race_exhaustive,
     spacer,
 )
+from checker.z3mine import Learner, describe, guess_expr, guesses
 from model.v0_2 import Model
 from properties.base import DEADLOCK, INVARIANT, Property
 from properties.strengthening_v0_2 import LIBRARY
@@ -44,6 +47,7 @@ EPILOG_PROVE = """examples:
   umcg-check prove configs/default.toml --property INV-12 --k 3 \\
       --strengthen pc_labels,return_labels
   umcg-check prove configs/small.toml --engine spacer --timeout 60
+  umcg-check prove configs/small.toml --property INV-12 --houdini
 
 strengthening invariants (--strengthen): """ + ", ".join(LIBRARY) + """
 A CTI (counterexample to induction) is not a bug: it is a state the proof could not rule
@@ -82,6 +86,14 @@ def add_parser(sub: Any) -> None:
                    help="comma-separated strengthening invariants: " + ", ".join(LIBRARY))
     p.add_argument("--engine", choices=("kind", "spacer"), default="kind",
                    help="k-induction (default) or Z3's Spacer CHC engine")
+    p.add_argument("--houdini", action="store_true",
+                   help="k-induction with invariants Z3 keeps from guesses mined from the "
+                   "explorer's states (Houdini); prints the ones the proof needs")
+    p.add_argument("--bfs-seconds", type=float, default=300.0, metavar="S",
+                   help="time for the explicit search that checks strengthenings and mines "
+                   "guesses (default 300)")
+    p.add_argument("--max-rounds", type=int, default=3000, metavar="N",
+                   help="--houdini: give up after N rounds per property (default 3000)")
     p.add_argument("--timeout", type=float, default=120.0, metavar="S",
                    help="Spacer: give up after S seconds per property (default 120)")
     _common(p)
@@ -251,11 +263,80 @@ def _strengthening(enc: Encoder, model: Model, names: str) -> list[Goal]:
     return out
 
 
+def _refute_by_bfs(args: argparse.Namespace, model: Model,
+                   extra: list[Goal]) -> ProofResult | None:
+    """Check every strengthening invariant on the explorer's states first: one that a
+    reachable state breaks is reported with its (shortest) path, never assumed."""
+    if not extra:
+        return None
+    _say(args, "checking the strengthening invariants on the explorer's states...")
+    ex = Explorer(model.spec, [Property(g.name, INVARIANT, g.statement, "strengthening",
+                                        g.expr) for g in extra], model.finished)
+    r = ex.run(Limits(max_seconds=args.bfs_seconds))
+    if not r.violations:
+        if not r.complete:
+            _say(args, f"  the explorer stopped after {r.states:,} states "
+                 f"({r.stopped_by}): no counterexample among them")
+        return None
+    name, i = next(iter(r.violations.items()))
+    return ProofResult(name, "strengthening-fails", "explorer", path=ex.path(i),
+                       failing=[name], strengthening=[g.name for g in extra],
+                       detail="a reachable state breaks it (explicit search)")
+
+
+class _Mined:
+    """Guesses mined from the explorer's states, shared by the properties of one run."""
+
+    def __init__(self, args: argparse.Namespace, model: Model) -> None:
+        self.args, self.model = args, model
+        _say(args, "exploring the configuration for guesses...")
+        ex = Explorer(model.spec, [], model.finished)
+        r = ex.run(Limits(max_seconds=args.bfs_seconds))
+        if not r.complete:
+            raise UsageError(f"--houdini needs the whole state space; the explorer stopped "
+                             f"after {r.states:,} states ({r.stopped_by}); raise --bfs-seconds")
+        self.terms, self.guesses = guesses(model, ex.states)
+        self.learn = Learner(self.terms, ex.states)
+        _say(args, f"  {r.states:,} states, {len(self.guesses):,} guesses")
+        self.used: dict[str, list[str]] = {}
+
+    def prove(self, enc: Encoder, g: Goal) -> ProofResult:
+        args = self.args
+
+        def progress(rounds: int, active: int, weakened: int) -> None:
+            if not args.quiet and rounds % 50 == 0:
+                print(f"  round {rounds}: {active} guesses active, {weakened} weakened",
+                      file=sys.stderr, flush=True)
+
+        hr = houdini(self.model.spec, g, [t.expr for t in self.terms], self.guesses,
+                     progress=progress, max_rounds=args.max_rounds, learn=self.learn)
+        if hr.proof.status != "proved":
+            return hr.proof
+        # The proof as shown: 1-induction of the property with the needed guesses as
+        # strengthening invariants, checked again from scratch.
+        self.guesses += hr.learned
+        used = hr.used
+        names = [describe(self.terms, x) for x in used]
+        strong = [expr_goal(enc, n, guess_expr(self.terms, x)) for n, x in zip(names, used,
+                                                                                strict=True)]
+        r = k_induction(self.model.spec, g, strong, max_k=1)
+        if r.status != "proved":
+            raise RuntimeError(f"Houdini's invariant for {g.name} does not re-check: {r.status}")
+        r.engine = "houdini"
+        r.detail = hr.proof.detail
+        r.seconds += hr.proof.seconds
+        self.used[g.name] = names
+        return r
+
+
 def _how(r: ProofResult) -> str:
     if r.status != "proved":
         return ""
     if r.engine == "spacer":
         return "Spacer (CHC) found an inductive invariant"
+    if r.engine == "houdini":
+        return (f"1-induction with {len(r.strengthening)} strengthening invariants kept by "
+                "Houdini from guesses mined from the explorer's states (listed below)")
     extra = (" with strengthening " + ", ".join(r.strengthening)) if r.strengthening else ""
     return f"{r.k}-induction{extra} (and every slot within its domain)"
 
@@ -265,12 +346,23 @@ def cmd_prove(args: argparse.Namespace) -> int:
     if not 1 <= args.k <= 50:
         raise UsageError("--k must be in 1..50")
     chosen = _select(props, args.property, invariants_only=True)
+    if args.houdini and (args.engine != "kind" or args.strengthen):
+        raise UsageError("--houdini finds its own strengthening for k-induction; it does not "
+                         "go with --engine spacer or --strengthen")
+    if not 1 <= args.max_rounds <= 10**6:
+        raise UsageError("--max-rounds must be in 1..1000000")
     enc = Encoder(model.spec)
     extra = _strengthening(enc, model, args.strengthen)
+    refuted = _refute_by_bfs(args, model, extra)
+    mined = _Mined(args, model) if args.houdini else None
     results: list[ProofResult] = []
     for g in goals_of(enc, chosen, None):
-        _say(args, f"prove {g.name} ({args.engine})...")
-        if args.engine == "spacer":
+        _say(args, f"prove {g.name} ({'houdini' if mined else args.engine})...")
+        if refuted is not None:
+            r = refuted
+        elif mined is not None:
+            r = mined.prove(enc, g)
+        elif args.engine == "spacer":
             r = spacer(model.spec, g, timeout_s=args.timeout)
         else:
             r = k_induction(model.spec, g, extra, max_k=args.k)
@@ -292,11 +384,12 @@ def cmd_prove(args: argparse.Namespace) -> int:
                 e["trace"] = [_step_json(s) for s in steps(model.spec, model.fmt, r.path)]
                 e["first_state"] = _state_line(model, r.path[0][1])
             entries.append(e)
-        _emit(args, {"engine": f"z3-{args.engine}", "config": cfg.name, "version": cfg.version,
-                     "properties": entries})
+        _emit(args, {"engine": "z3-houdini" if mined else f"z3-{args.engine}",
+                     "config": cfg.name, "version": cfg.version, "properties": entries})
     else:
-        print(f"umcg-check prove {cfg.version}  config {cfg.name}  engine {args.engine}"
-              + (f"  k<={args.k}" if args.engine == "kind" else ""))
+        engine = "houdini" if mined else args.engine
+        print(f"umcg-check prove {cfg.version}  config {cfg.name}  engine {engine}"
+              + (f"  k<={args.k}" if engine == "kind" else ""))
         if extra:
             print("  strengthening: " + ", ".join(g.name for g in extra))
         for r in results:
@@ -304,6 +397,12 @@ def cmd_prove(args: argparse.Namespace) -> int:
                      "strengthening-fails": "STRENGTHENING FAILS",
                      "unknown": "UNKNOWN"}[r.status]
             print(f"  {r.goal:20} {label}  ({r.seconds:.2f} s)  {_how(r) or r.detail}")
+        for r in results:
+            if r.engine == "houdini" and r.status == "proved":
+                print(f"\nStrengthening invariants of the proof of {r.goal} ({r.detail}; each "
+                      "holds in every reachable state, as the proof shows):")
+                for n in r.strengthening:
+                    print(f"  {n}")
         for r in results:
             if r.path is None:
                 continue

@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import z3
 
@@ -69,6 +70,7 @@ class Goal:
     name: str
     holds: Pred
     statement: str = ""
+    expr: Expr | None = None  # the same predicate for the explorer's evaluator, if known
 
 
 def goals_of(enc: Encoder, props: Sequence[Property], finished: Expr | None) -> list[Goal]:
@@ -77,14 +79,14 @@ def goals_of(enc: Encoder, props: Sequence[Property], finished: Expr | None) -> 
     for p in props:
         if p.kind == INVARIANT and p.expr is not None:
             e = p.expr
-            out.append(Goal(p.name, lambda s, e=e: enc.cond(e, s), p.statement))
+            out.append(Goal(p.name, lambda s, e=e: enc.cond(e, s), p.statement, e))
         elif p.kind == DEADLOCK and finished is not None:
             out.append(Goal(p.name, lambda s: z3.Not(enc.stuck(s, finished)), p.statement))
     return out
 
 
 def expr_goal(enc: Encoder, name: str, e: Expr, statement: str = "") -> Goal:
-    return Goal(name, lambda s: enc.cond(e, s), statement)
+    return Goal(name, lambda s: enc.cond(e, s), statement, e)
 
 
 # --------------------------------------------------------------------------- unrolling
@@ -310,45 +312,151 @@ def k_induction(spec: Spec, goal: Goal, strengthening: Sequence[Goal] = (), *,
     return res
 
 
-def houdini(spec: Spec, goal: Goal, candidates: Sequence[Goal],
-            progress: Callable[[int, int], None] | None = None) -> ProofResult:
-    """The largest subset of goal + candidates that is 1-inductive, by elimination.
+@dataclass
+class HoudiniResult:
+    proof: ProofResult
+    used: list[Any] = field(default_factory=list)  # the guesses the proof needs
+    rounds: int = 0
+    activated: int = 0
+    weakened: int = 0
+    learned: list[Any] = field(default_factory=list)  # guesses ``learn`` added
 
-    Candidates false initially or not preserved by some step from a state satisfying all
-    remaining ones are dropped until a fixpoint.  The goal is proved iff the surviving
-    set (which then holds in every reachable state) implies it.  Sound whatever the
-    candidates are; their quality only decides whether the proof is found."""
+
+def houdini(spec: Spec, goal: Goal, terms: Sequence[Expr], cands: Sequence[Any],
+            progress: Callable[[int, int, int], None] | None = None,
+            max_rounds: int = 100000,
+            learn: Callable[[tuple[int, ...]], Any] | None = None) -> HoudiniResult:
+    """Prove ``goal`` 1-inductive relative to guessed projections (Houdini with weakening).
+
+    ``cands`` are objects with ``premise`` (pairs (term index, value)), ``term`` and
+    ``allowed`` (a set of values): the guess "when every premise term has its value,
+    ``term`` has an allowed value".  Guesses are
+    activated lazily: a CTI s -> t of the active set (goal + active guesses) is first
+    blocked by activating the guesses s breaks; when s breaks none, the active guesses t
+    breaks are weakened to allow t (the goal cannot be: then the CTI is returned).  At
+    the fixpoint the active set is inductive and holds initially, so every member holds
+    in every reachable state, whatever the guesses were: a proof by 1-induction.
+    ``learn`` (optional) is asked for a new guess excluding s before any weakening.  The
+    guesses are mutated (their ``allowed`` sets grow).  ``used`` is a subset closed under
+    "needed to preserve" (unsat cores from the goal outwards), itself inductive."""
+    from checker.compile import py_expr
+
     enc = Encoder(spec)
     t0 = time.monotonic()
     init = spec.init_state()
-    s0 = enc.const_state(init)
-    alive = [g for g in candidates if z3.is_true(z3.simplify(g.holds(s0)))]
+    body = ", ".join(f"({py_expr(e)})" for e in terms)
+    ns: dict[str, Any] = {}
+    exec(compile(f"def f(s):\n    return ({body},)\n", "<terms>", "exec"), ns)
+    tv = ns["f"]
+    out = HoudiniResult(ProofResult(goal.name, "unknown", "houdini", k=1))
+    res = out.proof
     solver = z3.SolverFor("QF_BV")
+    solver.set("core.minimize", True)
     u = Unrolling(enc, solver, "h", first=None)
     u.extend()
     s, t = u.states
     solver.add(enc.domains(s))
-    lits = {g.name: _flag(solver, g.holds(s), f"h{g.name}") for g in alive}
-    now = {g.name: g.holds(t) for g in alive}
-    rounds = 0
+    zs = [enc.val(e, s) for e in terms]
+    zt = [enc.val(e, t) for e in terms]
+
+    def table(c: Any, z: list[z3.BitVecRef]) -> z3.BoolRef:
+        return z3.Or(*[z[i] != a for i, a in c.premise],
+                     *[z[c.term] == v for v in sorted(c.allowed)])
+
+    def ok(c: Any, vals: tuple[int, ...]) -> bool:
+        return vals[c.term] in c.allowed or any(vals[i] != a for i, a in c.premise)
+
+    # Guesses indexed by their premise terms and values: a state only meets the guesses
+    # whose premise it satisfies.
+    index: dict[tuple[int, ...], dict[tuple[int, ...], list[int]]] = {}
+    cands = list(cands)
+
+    def add_index(n: int) -> None:
+        c = cands[n]
+        key = tuple(i for i, _ in c.premise)
+        index.setdefault(key, {}).setdefault(tuple(a for _, a in c.premise), []).append(n)
+
+    for n in range(len(cands)):
+        add_index(n)
+
+    def applicable(vals: tuple[int, ...]) -> list[int]:
+        out: list[int] = []
+        for key, by in index.items():
+            out += by.get(tuple(vals[i] for i in key), ())
+        return out
+
+    v0 = tv(init)
+    for c in cands:  # a guess must at least hold initially
+        if ok(c, v0) is False:
+            c.allowed.add(v0[c.term])
+    lits: dict[int, z3.BoolRef] = {-1: _flag(solver, goal.holds(s), "hgoal")}
+    post: dict[int, z3.BoolRef] = {-1: goal.holds(t)}
+
+    def activate(i: int) -> None:
+        lits[i] = _flag(solver, table(cands[i], zs), f"h{i}")
+        post[i] = table(cands[i], zt)
+
+    cti: Path = []
     while True:
-        rounds += 1
+        out.rounds += 1
         if progress:
-            progress(rounds, len(alive))
-        viol = _flag(solver, z3.Or(*[z3.Not(now[g.name]) for g in alive]), f"r{rounds}")
-        if _check(solver, viol, *[lits[g.name] for g in alive]) == z3.unsat:
+            progress(out.rounds, len(lits) - 1, out.weakened)
+        if out.rounds > max_rounds:
+            res.detail = f"gave up after {max_rounds} rounds"
             break
-        m = solver.model()
-        alive = [g for g in alive if not z3.is_false(m.eval(now[g.name], model_completion=True))]
-    inv = [g.name for g in alive]
-    chk = z3.SolverFor("QF_BV")
-    x = enc.state("q")
-    chk.add(enc.domains(x), *[g.holds(x) for g in alive], z3.Not(goal.holds(x)))
-    proved = _check(chk) == z3.unsat and z3.is_true(z3.simplify(goal.holds(s0)))
-    return ProofResult(goal.name, "proved" if proved else "unknown", "houdini", k=1,
-                       strengthening=inv, seconds=time.monotonic() - t0,
-                       detail=f"{len(alive)} of {len(candidates)} candidates inductive "
-                              f"after {rounds} rounds")
+        solver.push()
+        solver.add(z3.Or(*[z3.Not(x) for x in post.values()]))
+        r = _check(solver, *lits.values())
+        if r == z3.sat:
+            m = solver.model()
+            cti = u.path(m)
+        solver.pop()
+        if r == z3.unsat:
+            res.status = "proved"
+            break
+        vs, vt = tv(cti[0][1]), tv(cti[1][1])
+        blockers = [i for i in applicable(vs) if i not in lits and vs[cands[i].term]
+                    not in cands[i].allowed]
+        if blockers:
+            for i in blockers:
+                activate(i)
+            out.activated += len(blockers)
+            continue
+        new = learn(vs) if learn is not None else None
+        if new is not None:  # a fresh guess that excludes s (e.g. s is not reachable)
+            cands.append(new)
+            add_index(len(cands) - 1)
+            activate(len(cands) - 1)
+            out.learned.append(new)
+            continue
+        if not value(goal.expr, cti[1][1]) if goal.expr is not None else \
+                z3.is_false(m.eval(post[-1], model_completion=True)):
+            replay(spec, cti, from_init=False)
+            res.status, res.path, res.failing = "cti", cti, [goal.name]
+            res.detail = ("the property is not inductive relative to the guesses "
+                          f"(after {out.rounds} rounds, {len(lits) - 1} guesses active)")
+            break
+        for i in [i for i in lits if i >= 0 and not ok(cands[i], vt)]:
+            cands[i].allowed.add(vt[cands[i].term])
+            activate(i)  # the weakened guess replaces the old one (its literal is dropped)
+            out.weakened += 1
+    if res.status == "proved":
+        # From the goal outwards: the active guesses each one's preservation needs.
+        by_lit = {x.get_id(): i for i, x in lits.items()}
+        needed, frontier = {-1}, {-1}
+        while frontier:
+            q = _flag(solver, z3.Not(z3.And(*[post[i] for i in sorted(frontier)])), "core")
+            r = _check(solver, q, *lits.values())
+            assert r == z3.unsat  # the active set is inductive
+            core = {by_lit[c.get_id()] for c in solver.unsat_core() if c.get_id() in by_lit}
+            frontier = core - needed
+            needed |= core
+        out.used = [cands[i] for i in sorted(needed - {-1})]
+        res.detail = (f"{len(lits) - 1} of {len(cands)} guesses activated, "
+                      f"{out.weakened} weakenings, {out.rounds} rounds; "
+                      f"{len(out.used)} needed")
+    res.seconds = time.monotonic() - t0
+    return out
 
 
 def spacer(spec: Spec, goal: Goal, timeout_s: float | None = None) -> ProofResult:
