@@ -90,7 +90,7 @@ SYMMETRIC = [
 ]
 
 
-@pytest.mark.parametrize("raw,perms", zip(SYMMETRIC, (2, 2, 4), strict=True),
+@pytest.mark.parametrize("raw,perms", list(zip(SYMMETRIC, (2, 2, 4), strict=True)),
                          ids=["2Sx1W", "1Sx2W-swap-wake", "2Sx2W-cpus"])
 def test_every_permutation_commutes_with_successors_and_properties(raw, perms):
     m, props = build_model(parse(raw, "sym"))
