@@ -95,7 +95,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--max-rounds", type=int, default=3000, metavar="N",
                    help="--houdini: give up after N rounds per property (default 3000)")
     p.add_argument("--timeout", type=float, default=120.0, metavar="S",
-                   help="Spacer: give up after S seconds per property (default 120)")
+                   help="Spacer: give up after S seconds per property; --houdini: after S "
+                   "seconds on one Z3 query (default 120)")
     _common(p)
     p.set_defaults(func=cmd_prove)
 
@@ -309,7 +310,8 @@ class _Mined:
                       file=sys.stderr, flush=True)
 
         hr = houdini(self.model.spec, g, [t.expr for t in self.terms], self.guesses,
-                     progress=progress, max_rounds=args.max_rounds, learn=self.learn)
+                     progress=progress, max_rounds=args.max_rounds, learn=self.learn,
+                     check_timeout_s=args.timeout)
         if hr.proof.status != "proved":
             return hr.proof
         # The proof as shown: 1-induction of the property with the needed guesses as

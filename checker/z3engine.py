@@ -325,7 +325,8 @@ class HoudiniResult:
 def houdini(spec: Spec, goal: Goal, terms: Sequence[Expr], cands: Sequence[Any],
             progress: Callable[[int, int, int], None] | None = None,
             max_rounds: int = 100000,
-            learn: Callable[[tuple[int, ...]], Any] | None = None) -> HoudiniResult:
+            learn: Callable[[tuple[int, ...]], Any] | None = None,
+            check_timeout_s: float | None = None) -> HoudiniResult:
     """Prove ``goal`` 1-inductive relative to guessed projections (Houdini with weakening).
 
     ``cands`` are objects with ``premise`` (pairs (term index, value)), ``term`` and
@@ -336,7 +337,10 @@ def houdini(spec: Spec, goal: Goal, terms: Sequence[Expr], cands: Sequence[Any],
     breaks are weakened to allow t (the goal cannot be: then the CTI is returned).  At
     the fixpoint the active set is inductive and holds initially, so every member holds
     in every reachable state, whatever the guesses were: a proof by 1-induction.
-    ``learn`` (optional) is asked for a new guess excluding s before any weakening.  The
+    ``learn`` (optional) is asked for a new guess excluding s before any weakening.
+    ``check_timeout_s`` bounds each CTI query: one that Z3 cannot answer in time ends the
+    run as "unknown" (a single query, not the round count, is what stalls on protocol
+    invariants, docs/z3.md).  The
     guesses are mutated (their ``allowed`` sets grow).  ``used`` is a subset closed under
     "needed to preserve" (unsat cores from the goal outwards), itself inductive."""
     from checker.compile import py_expr
@@ -406,7 +410,15 @@ def houdini(spec: Spec, goal: Goal, terms: Sequence[Expr], cands: Sequence[Any],
             break
         solver.push()
         solver.add(z3.Or(*[z3.Not(x) for x in post.values()]))
-        r = _check(solver, *lits.values())
+        if check_timeout_s is not None:
+            solver.set("timeout", max(1, int(check_timeout_s * 1000)))
+        r = solver.check(*lits.values())
+        solver.set("timeout", 4294967295)  # Z3's "no limit"
+        if r == z3.unknown:
+            solver.pop()
+            res.detail = (f"one Z3 query gave no answer within {check_timeout_s} s "
+                          f"(round {out.rounds}, {len(lits) - 1} guesses active)")
+            break
         if r == z3.sat:
             m = solver.model()
             cti = u.path(m)

@@ -97,3 +97,16 @@ def test_cli_houdini_on_v0_2_and_its_bad_input(capsys):
     assert main(["prove", "configs/small.toml", "--houdini", "--engine", "spacer"]) == 2
     assert main(["prove", "configs/small.toml", "--houdini", "--max-rounds", "0"]) == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_cli_houdini_query_timeout_ends_as_unknown(capsys):
+    # A protocol invariant's CTI query can stall for minutes (docs/z3.md); --timeout bounds
+    # each query, and the run ends "unknown" (exit 3), not as a proof or a CTI.
+    import json
+
+    code = main(["prove", "configs/small.toml", "--property", "INV-12", "--houdini",
+                 "--timeout", "0.001", "--json", "--quiet"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 3
+    (p,) = doc["properties"]
+    assert p["status"] == "unknown" and "no answer within 0.001 s" in p["detail"]
