@@ -14,7 +14,7 @@ from checker import reductions
 from checker.config import ConfigError, load
 from checker.explore import Limits, ModelError
 from checker.run import Outcome, build_model, check
-from checker.trace import Step, write_json_atomic
+from checker.trace import ItfFileError, Step, write_json_atomic
 from model.versions import VERSIONS
 
 EPILOG_CHECK = """examples:
@@ -392,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "list-actions":
             return cmd_list_actions(args)
         return args.func(args)
-    except (ConfigError, UsageError) as e:
+    except (ConfigError, UsageError, ItfFileError) as e:
         print(f"umcg-check: error: {e}", file=sys.stderr)
         return 2
     except ModelError as e:

@@ -48,7 +48,7 @@ def add_parser(sub: Any) -> None:
                    "configuration (checks its own result; no model to conform to)")
     r.add_argument("--json", action="store_true", help="one JSON object on stdout")
     r.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    r.set_defaults(func=_guarded(cmd_run))
+    r.set_defaults(func=cmd_run)
     p = sub.add_parser("replay", help="replay a checker trace (ITF) on the reference executor",
                        epilog=REPLAY_EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -58,22 +58,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--no-memory", action="store_true",
                    help="do not print the memory image after each step")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    p.set_defaults(func=_guarded(cmd_replay))
-
-
-def _guarded(cmd: Any) -> Any:
-    """Bad input is one line and exit 2 also under `python -m checker.cli`, where the
-    running module's UsageError is not checker.cli's."""
-    def run(args: argparse.Namespace) -> int:
-        from checker.cli import UsageError
-        from checker.config import ConfigError
-
-        try:
-            return cmd(args)
-        except (UsageError, ConfigError) as e:
-            print(f"umcg-check: error: {e}", file=sys.stderr)
-            return 2
-    return run
+    p.set_defaults(func=cmd_replay)
 
 
 def _cfg(path: str | None) -> Any:
@@ -131,17 +116,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from checker.cli import UsageError
     from checker.config import DEFAULT_CONFIG
     from checker.run import build_model
+    from checker.trace import read_itf
     from executor.drive import TraceError, options, replay
 
-    try:
-        with open(args.trace) as f:
-            doc = json.load(f)
-    except OSError as e:
-        raise UsageError(f"{args.trace}: {e.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise UsageError(f"{args.trace}: not JSON ({e})") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("states"), list):
-        raise UsageError(f"{args.trace}: not an ITF trace (no \"states\" list)")
+    doc = read_itf(args.trace, args.trace)
     meta = doc.get("#meta") if isinstance(doc.get("#meta"), dict) else {}
     path = args.config
     if path is None:

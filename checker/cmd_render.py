@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from typing import Any
 
 from checker.files import write_atomic
+from checker.trace import read_itf
 
 EPILOG = """examples:
   umcg-check render configs/default.toml --what roles --out roles.svg
@@ -77,21 +77,6 @@ def _check_out(path: str) -> None:
         raise UsageError(f"--out {path}: {parent} is not a writable directory")
 
 
-def _load_itf(path: str) -> dict[str, Any]:
-    from checker.cli import UsageError
-
-    try:
-        with open(path) as f:
-            doc = json.load(f)
-    except OSError as e:
-        raise UsageError(f"--trace {path}: {e.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise UsageError(f"--trace {path}: not JSON ({e})") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("states"), list):
-        raise UsageError(f"--trace {path}: not an ITF trace (no \"states\" list)")
-    return doc
-
-
 def cmd_render(args: argparse.Namespace) -> int:
     from checker import render as R
     from checker.cli import UsageError
@@ -111,7 +96,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     if fmt != "dot" and R.dot_binary() is None:
         raise UsageError("the Graphviz `dot` program is not installed "
                          "(apt-get install graphviz, or --format dot)")
-    doc = _load_itf(args.trace) if args.trace else None
+    doc = read_itf(args.trace, f"--trace {args.trace}") if args.trace else None
     say = (lambda m: None) if args.quiet else (lambda m: print(f"umcg-check: {m}",
                                                               file=sys.stderr))
     t0 = time.monotonic()
