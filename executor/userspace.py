@@ -217,15 +217,21 @@ def syscall_instruction(k: Kernel, t: TaskStruct, entry: str) -> None:
         k.done(t, "worker.enter_syscall", entry)
 
 
+def self_idle_and_enqueue(k: Kernel, t: TaskStruct, at: str, op: str, nxt: str) -> None:
+    """U2/U3's first two steps (after the caller's gate): self.state = IDLE (IDLE|LOCKED
+    when locking before the wait), then the worker puts itself on the runnable set."""
+    k.mem.store(t.state_addr, idle_word(k))
+    k.done(t, f"worker.{op}.set_self_idle", f"{at}.enqueue")
+    k.gate(t)
+    k.mem.fetch_or(RUNQ_ADDR, k.worker_bit(t))
+    k.done(t, f"worker.{op}.enqueue_self", nxt)
+
+
 def op_yield(k: Kernel, t: TaskStruct, at: str, nxt: str) -> None:
     m = k.mem
     k.gate(t)
     # U2: self.state = IDLE (IDLE|LOCKED when locking before the wait)
-    m.store(t.state_addr, idle_word(k))
-    k.done(t, "worker.yield.set_self_idle", f"{at}.enqueue")
-    k.gate(t)
-    m.fetch_or(RUNQ_ADDR, k.worker_bit(t))
-    k.done(t, "worker.yield.enqueue_self", f"{at}.read_server")
+    self_idle_and_enqueue(k, t, at, "yield", f"{at}.read_server")
     k.gate(t)
     k.done(t, "worker.yield.read_server_tid", f"{at}.wake_server",
            tid=m.load(t.server_tid_addr))
@@ -261,11 +267,7 @@ def op_swap(k: Kernel, t: TaskStruct, at: str, nxt: str,
     m.store(w2.server_tid_addr, t.frame.tid)
     k.done(t, "worker.swap.set_target_server_tid", f"{at}.self_idle", tid=0)
     k.gate(t)
-    m.store(t.state_addr, idle_word(k))
-    k.done(t, "worker.swap.set_self_idle", f"{at}.enqueue")
-    k.gate(t)
-    m.fetch_or(RUNQ_ADDR, k.worker_bit(t))
-    k.done(t, "worker.swap.enqueue_self", f"{at}.run_target")
+    self_idle_and_enqueue(k, t, at, "swap", f"{at}.run_target")
     k.gate(t)
     # W2.state = RUNNING; next_tid = W2 (own word); sys_umcg_wait(0, 0)
     m.store(w2.state_addr, UMCG_TASK_RUNNING)
