@@ -401,6 +401,8 @@ def houdini(spec: Spec, goal: Goal, terms: Sequence[Expr], cands: Sequence[Any],
         post[i] = table(cands[i], zt)
 
     cti: Path = []
+    if check_timeout_s is not None:
+        solver.set("timeout", max(1, int(check_timeout_s * 1000)))
     while True:
         out.rounds += 1
         if progress:
@@ -410,10 +412,7 @@ def houdini(spec: Spec, goal: Goal, terms: Sequence[Expr], cands: Sequence[Any],
             break
         solver.push()
         solver.add(z3.Or(*[z3.Not(x) for x in post.values()]))
-        if check_timeout_s is not None:
-            solver.set("timeout", max(1, int(check_timeout_s * 1000)))
         r = solver.check(*lits.values())
-        solver.set("timeout", 4294967295)  # Z3's "no limit"
         if r == z3.unknown:
             solver.pop()
             res.detail = (f"one Z3 query gave no answer within {check_timeout_s} s "
@@ -453,6 +452,7 @@ def houdini(spec: Spec, goal: Goal, terms: Sequence[Expr], cands: Sequence[Any],
             activate(i)  # the weakened guess replaces the old one (its literal is dropped)
             out.weakened += 1
     if res.status == "proved":
+        solver.set("timeout", 4294967295)  # Z3's "no limit": the cores below must answer
         # From the goal outwards: the active guesses each one's preservation needs.
         by_lit = {x.get_id(): i for i, x in lits.items()}
         needed, frontier = {-1}, {-1}
