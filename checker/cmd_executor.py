@@ -69,7 +69,7 @@ def _cfg(path: str | None) -> Any:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from checker.cli import UsageError
-    from checker.manifest import MANIFEST
+    from checker.manifest import shipped_states
     from executor.drive import options, print_report, run_random
     from model.versions import VERSIONS
 
@@ -92,11 +92,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         model = VERSIONS[cfg.version].build(cfg.params)
         rep = run_random(model, options(cfg.params), args.seconds, args.seed, args.max_steps,
                          progress=say)
-        try:
-            with open(MANIFEST) as f:
-                total = json.load(f).get(cfg.name, {}).get("states")
-        except (OSError, ValueError):
-            pass
+        total = shipped_states(cfg)
     if args.json:
         print(json.dumps({"config": name, "seed": args.seed, "executions": rep.executions,
                           "steps": rep.steps, "seconds": round(rep.seconds, 3),

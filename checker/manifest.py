@@ -15,7 +15,7 @@ import os
 import sys
 from typing import Any
 
-from checker.config import load
+from checker.config import Config, ConfigError, load
 from checker.explore import Limits
 from checker.reductions import NAMES
 from checker.run import check
@@ -37,6 +37,20 @@ def entry(path: str) -> dict[str, Any]:
         "liveness": {p.name: _lasso(o, p) for p in o.props if p.kind == "liveness"},
         "coverage": o.coverage(),
     }
+
+
+def shipped_states(cfg: Config) -> int | None:
+    """The manifest's reachable-state count for ``cfg``, only if a shipped configuration has
+    the same version and parameters (a user file that reuses a shipped name may differ)."""
+    path = os.path.join(HERE, "configs", f"{cfg.name}.toml")
+    try:
+        shipped = load(path)
+        with open(MANIFEST) as f:
+            states = json.load(f).get(cfg.name, {}).get("states")
+    except (ConfigError, OSError, ValueError):
+        return None
+    same = (shipped.version, shipped.params) == (cfg.version, cfg.params)
+    return states if same and isinstance(states, int) else None
 
 
 REDUCED = ("symmetry", "por", "dead", "all")

@@ -226,6 +226,13 @@ def test_cli_run_and_replay(tmp_path, capsys):
                  "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "divergences: 0" in out and "of 1293 reachable" in out
+    # A user file that reuses the name "small" with other parameters has no known total.
+    other = tmp_path / "small.toml"
+    other.write_text(open(os.path.join(HERE, "configs", "small.toml")).read()
+                     .replace("servers = 1", "servers = 2"))
+    assert main(["run", str(other), "--seconds", "0.3", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "divergences: 0" in out and "reachable" not in out
     assert main(["run", os.path.join(HERE, "configs", "small.toml"), "--max-steps", "0"]) == 2
     assert main(["run", "--seconds", "0"]) == 2
     bad = tmp_path / "bad.json"
