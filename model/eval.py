@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from model.lang import Action, Const, Expr, Index, Op, Ref, Spec, Var
+from model.lang import Action, Array, Const, Expr, Index, Op, Ref, Spec, Var
 
 # The binary operators over Python ints; comparisons give 0 or 1.
 BINARY = {
@@ -24,7 +24,7 @@ def value(e: Expr, s: Sequence[int]) -> int:
     if isinstance(e, Ref):
         return s[e.var.slot]
     if isinstance(e, Index):
-        return s[e.array.base + value(e.index, s)]
+        return s[e.array.base + _element(e.array, value(e.index, s))]
     assert isinstance(e, Op), e
     op, a = e.op, e.args
     if op == "and":
@@ -41,6 +41,14 @@ def value(e: Expr, s: Sequence[int]) -> int:
     return f(value(a[0], s), value(a[1], s))
 
 
+def _element(array: Array, i: int) -> int:
+    # The compiled explorer reads slot base + i unchecked, so a model index past the array's
+    # end would silently read a neighbouring variable; the reference interpreter refuses it.
+    if not 0 <= i < len(array.elems):
+        raise IndexError(f"{array.name}[{i}]: index outside 0..{len(array.elems) - 1}")
+    return i
+
+
 def enabled(a: Action, s: Sequence[int]) -> bool:
     return bool(value(a.guard, s))
 
@@ -53,7 +61,7 @@ def apply(a: Action, s: bytes) -> bytes:
         if isinstance(tgt, Var):
             t[tgt.slot] = v
         else:
-            t[tgt.array.base + value(tgt.index, s)] = v
+            t[tgt.array.base + _element(tgt.array, value(tgt.index, s))] = v
     return bytes(t)
 
 
