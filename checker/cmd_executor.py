@@ -61,10 +61,20 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(func=cmd_replay)
 
 
+EXECUTED_VERSION = "v0.2"
+
+
 def _cfg(path: str | None) -> Any:
+    from checker.cli import UsageError
     from checker.config import load
 
-    return load(path)
+    cfg = load(path)
+    # executor/ implements the v0.2 patch only; another version's model would diverge at
+    # its first extra variable, which is no finding.
+    if cfg.version != EXECUTED_VERSION:
+        raise UsageError(f"{cfg.path or cfg.name}: version {cfg.version!r}: the reference "
+                         f"executor implements {EXECUTED_VERSION} only")
+    return cfg
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -233,6 +233,12 @@ def test_cli_run_and_replay(tmp_path, capsys):
     assert main(["run", str(other), "--seconds", "0.3", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "divergences: 0" in out and "reachable" not in out
+    # The executor implements v0.2 only: another version is refused, not reported as diverging.
+    v03 = tmp_path / "v03.toml"
+    v03.write_text(open(os.path.join(HERE, "configs", "small.toml")).read()
+                   .replace('version = "v0.2"', 'version = "v0.3"'))
+    assert main(["run", str(v03), "--seconds", "0.3"]) == 2
+    assert "implements v0.2 only" in capsys.readouterr().err
     assert main(["run", os.path.join(HERE, "configs", "small.toml"), "--max-steps", "0"]) == 2
     assert main(["run", "--seconds", "0"]) == 2
     bad = tmp_path / "bad.json"
