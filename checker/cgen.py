@@ -427,29 +427,48 @@ static void check_new(uint64_t j, const uint8_t *t) {
     }
   }
 }
-/* One successor of cur (already a copy): canonicalize, count, store if new. */
+/* One successor of cur (already a copy): canonicalize, count, pack and hash it, and prefetch
+   its hash-table slot; store_successors() then looks them all up in order.  The table probe
+   is a cache miss per successor (most of the time in a large run): issuing all of one
+   state's misses before waiting on the first overlaps them. */
+static struct { uint64_t W[NWORDS]; uint64_t h; int aid; uint8_t t[NV]; } outbuf[NACT];
 static void emit(int aid, uint8_t *t) {
   cov[aid]++;
-  n_out++;
   canon(t);
   if (all_self && memcmp(t, cur, NV) != 0) all_self = 0;
-  uint64_t W[NWORDS];
+  uint64_t *W = outbuf[n_out].W;
   pack(t, W);
-  uint64_t h = hash_words(W), m = tcap - 1, pos = h & m, tag = h >> 32;
-  for (;;) {
-    uint64_t e = table[pos];
-    if (!e) break;
-    if ((e >> 32) == tag && !memcmp(arena + ((e & 0xFFFFFFFFull) - 1) * NBYTES, W, NBYTES))
-      return;
-    pos = (pos + 1) & m;
+  uint64_t h = hash_words(W);
+  __builtin_prefetch(&table[h & (tcap - 1)]);
+  outbuf[n_out].h = h;
+  outbuf[n_out].aid = aid;
+  memcpy(outbuf[n_out].t, t, NV);
+  n_out++;
+}
+static void store_successors(void) {
+  for (uint64_t k = 0; k < n_out; k++) {
+    const uint64_t *W = outbuf[k].W;
+    uint64_t h = outbuf[k].h, m = tcap - 1, pos = h & m, tag = h >> 32;
+    int seen = 0;
+    for (;;) {
+      uint64_t e = table[pos];
+      if (!e) break;
+      if ((e >> 32) == tag
+          && !memcmp(arena + ((e & 0xFFFFFFFFull) - 1) * NBYTES, W, NBYTES)) {
+        seen = 1;
+        break;
+      }
+      pos = (pos + 1) & m;
+    }
+    if (seen) continue;
+    uint64_t j = n++;
+    table[pos] = tag << 32 | (j + 1);
+    tcount++;
+    memcpy(arena + j * NBYTES, W, NBYTES);
+    parent[j] = (uint32_t)cur_index;
+    via[j] = (uint16_t)outbuf[k].aid;
+    check_new(j, outbuf[k].t);
   }
-  uint64_t j = n++;
-  table[pos] = tag << 32 | (j + 1);
-  tcount++;
-  memcpy(arena + j * NBYTES, W, NBYTES);
-  parent[j] = (uint32_t)cur_index;
-  via[j] = (uint16_t)aid;
-  check_new(j, t);
 }
 
 enum { HALTED, FINISHED, DEADLOCKED, SPINNING };
@@ -519,6 +538,7 @@ int main(int argc, char **argv) {
     unpack(W, cur);
     cur_index = i; n_out = 0; all_self = 1;
     if (!is_halt(cur)) successors(cur);
+    store_successors();
     if (n_out == 0 || all_self) {
       int kind = n_out ? SPINNING : is_halt(cur) ? HALTED : is_finished(cur) ? FINISHED
                  : DEADLOCKED;

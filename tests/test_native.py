@@ -194,7 +194,7 @@ def test_cli_native_json_and_trace_dir(tmp_path, capsys):
     (["--engine", "native", "--report", "/tmp/x"], "--engine python"),
 ])
 def test_cli_bad_native_usage_is_one_line_exit_2(argv, msg, capsys):
-    assert main(["check", cfg_path("small"), "--no-liveness", *argv]) == 2
+    assert main(["check", cfg_path("small"), "--no-liveness", "--quiet", *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and msg in err[0]
 
