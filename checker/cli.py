@@ -298,6 +298,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.max_memory is not None and not (math.isfinite(args.max_memory)
                                             and args.max_memory > 0):
         raise UsageError("--max-memory must be a positive number of GiB")
+    if args.max_memory is not None and (args.engine or cfg.engine) != "native":
+        raise UsageError("--max-memory limits the native engine only: add --engine native")
     if args.trace_dir is not None:
         _check_trace_dir(args.trace_dir)
     if args.report is not None and (args.engine or cfg.engine) == "native":

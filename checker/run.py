@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -193,6 +194,9 @@ def check(cfg: Config, limits: Limits | None = None, progress: bool = False,
         lex = ex
         if which or native:
             # The native engine keeps no states here: liveness runs on the Python engine.
+            if native and progress:
+                print("umcg-check: liveness is decided on a Python exploration "
+                      "(docs/native.md; --no-liveness skips it)", file=sys.stderr, flush=True)
             lex = Explorer(model.spec, props, model.finished)
             lex.run(limits, progress=progress)
             out.live_explorer = lex

@@ -192,6 +192,7 @@ def test_cli_native_json_and_trace_dir(tmp_path, capsys):
     (["--engine", "native", "--reduce", "por"], "only symmetry"),
     (["--engine", "native", "--max-memory", "-1"], "--max-memory"),
     (["--engine", "native", "--report", "/tmp/x"], "--engine python"),
+    (["--max-memory", "2"], "native engine only"),
 ])
 def test_cli_bad_native_usage_is_one_line_exit_2(argv, msg, capsys):
     assert main(["check", cfg_path("small"), "--no-liveness", "--quiet", *argv]) == 2
