@@ -67,11 +67,12 @@ def build(source: str, cflags: tuple[str, ...] = CFLAGS) -> Binary:
         return Binary(exe, len(source), 0.0, True)
     try:
         os.makedirs(d, exist_ok=True)
+        write_atomic(os.path.join(d, f"umcg-{key}.c"), source.encode())
+        fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-umcg-")
+        os.close(fd)
     except OSError as e:
-        raise NativeError(f"native cache {d}: cannot create: {e.strerror}") from None
-    write_atomic(os.path.join(d, f"umcg-{key}.c"), source.encode())
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-umcg-")
-    os.close(fd)
+        raise NativeError(f"native cache {d}: cannot write: {e.strerror} "
+                          "(set UMCG_NATIVE_CACHE to a writable directory)") from None
     t0 = time.monotonic()
     try:
         r = subprocess.run([gcc, *cflags, "-o", tmp, os.path.join(d, f"umcg-{key}.c")],

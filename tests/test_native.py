@@ -212,3 +212,11 @@ def test_gcc_missing_is_a_clear_error(monkeypatch, tmp_path, capsys):
         build("int main(void) { return 0; }\n")
     assert main(["check", cfg_path("small"), "--engine", "native", "--quiet"]) == 2
     assert "needs gcc" in capsys.readouterr().err
+
+
+def test_unwritable_cache_is_a_clear_error(monkeypatch, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("UMCG_NATIVE_CACHE", str(blocker / "cache"))
+    with pytest.raises(NativeError, match="cannot write.*UMCG_NATIVE_CACHE"):
+        build("int main(void) { return 0; }\n")
