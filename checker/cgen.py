@@ -393,8 +393,17 @@ static int grow_table(void) {
   tcap = nt;
   if (mem_bytes(cap, tcap) + oldcap * sizeof(uint64_t) > peak_bytes)
     peak_bytes = mem_bytes(cap, tcap) + oldcap * sizeof(uint64_t);
-  uint64_t W[NWORDS];
-  for (uint64_t i = 0; i < n; i++) { load_packed(i, W); table_put(hash_words(W), i); }
+  /* Re-insert in blocks, each block's slots prefetched first (random writes: cache misses). */
+  uint64_t W[NWORDS], hs[32];
+  for (uint64_t i0 = 0; i0 < n; i0 += 32) {
+    uint64_t b = n - i0 < 32 ? n - i0 : 32;
+    for (uint64_t k = 0; k < b; k++) {
+      load_packed(i0 + k, W);
+      hs[k] = hash_words(W);
+      __builtin_prefetch(&table[hs[k] & (tcap - 1)], 1);
+    }
+    for (uint64_t k = 0; k < b; k++) table_put(hs[k], i0 + k);
+  }
   free(old);
   return 1;
 }
