@@ -11,6 +11,9 @@ an 8 GiB memory limit (--memlim-mb), so the script ends in bounded time:
   (until the reductions land, the CLI has no --reduce and the explorer has none: it is
   run as it is);
 - ours, reductions on: the same with `--reduce all` (n/a while the CLI rejects it);
+- ours native, reductions off / symmetry: the same with `--engine native --reduce none` or
+  `symmetry` (docs/native.md); the engine is compiled first, its compile time and the C
+  search's own seconds are in the note;
 - SPIN with its default partial-order reduction, and with -DNOREDUCE: the model that
   `umcg-check export --promela` writes, `spin -a`, `gcc -O2 -DMEMLIM=...`, `./pan -c0`.
 
@@ -71,11 +74,13 @@ def say(msg: str) -> None:
     print(f"vs_spin: {msg}", file=sys.stderr, flush=True)
 
 
-def ours(config: str, reduce: str, seconds: float, memlim_mb: int) -> Run:
+def ours(config: str, reduce: str, seconds: float, memlim_mb: int, native: bool = False) -> Run:
     engine = f"ours, reductions {'off' if reduce == 'none' else 'on'}"
     base = [sys.executable, "-m", "checker.cli", "check", config, "--json", "--no-liveness",
             "--max-seconds", str(seconds)]
     limit = memlim_mb * 1024 * 1024
+    if native:
+        return ours_native(config, reduce, base, seconds, memlim_mb)
     m = run_measured(base + ["--reduce", reduce], cwd=HERE, timeout=seconds + 60,
                      mem_limit_bytes=limit)
     note = ""
@@ -84,13 +89,50 @@ def ours(config: str, reduce: str, seconds: float, memlim_mb: int) -> Run:
             return Run(engine, status="n/a", note="the CLI has no --reduce yet")
         note = "no --reduce yet: the explorer as is"
         m = run_measured(base, cwd=HERE, timeout=seconds + 60, mem_limit_bytes=limit)
-    r = Run(engine, seconds=m.seconds, rss_mib=m.max_rss_kib / 1024, note=note)
+    return _ours_result(Run(engine, seconds=m.seconds, rss_mib=m.max_rss_kib / 1024,
+                            note=note), m)
+
+
+def ours_native(config: str, reduce: str, base: list[str], seconds: float,
+                memlim_mb: int) -> Run:
+    """The native engine (docs/native.md): compiled first, so that the compile time is a note
+    of its own like SPIN's, then the CLI (which finds the binary in the cache) is timed."""
+    from checker.cgen import generate
+    from checker.config import load
+    from checker.native import build
+    from checker.reductions import Reducer
+    from checker.run import build_model
+
+    engine = "ours native, " + ("reductions off" if reduce == "none" else reduce)
+    model, props = build_model(load(config))
+    sym = Reducer(model, props, frozenset({"symmetry"})).symmetry if reduce != "none" else None
+    binary = build(generate(model.spec, props, model.finished, sym))
+    # The engine's tables stop short of the process limit, so that the run ends as
+    # incomplete with its figures instead of being killed.
+    cmd = base + ["--engine", "native", "--reduce", reduce,
+                  "--max-memory", f"{memlim_mb * 0.9 / 1024:.2f}"]
+    m = run_measured(cmd, cwd=HERE, timeout=seconds + 60, mem_limit_bytes=memlim_mb << 20)
+    r = _ours_result(Run(engine, seconds=m.seconds, rss_mib=m.max_rss_kib / 1024), m)
+    doc = _doc(m.stdout)
+    notes = ["compiled by an earlier row (same C)" if binary.cached
+             else f"compile {binary.compile_seconds:.1f} s"]
+    if doc is not None:  # the C search alone, without Python's start, model build and replay
+        notes.append(f"search {doc['stats']['seconds']:.1f} s")
+    r.note = "; ".join(notes + ([r.note] if r.note else []))
+    return r
+
+
+def _doc(stdout: str) -> dict | None:
     try:
-        doc = json.loads(m.stdout)
+        return json.loads(stdout)
     except json.JSONDecodeError:
-        doc = None
+        return None
+
+
+def _ours_result(r: Run, m) -> Run:  # noqa: ANN001 (checker.spin's Measured)
+    """Fill r from one `check --json` run (or, killed, from its last progress line)."""
+    doc = _doc(m.stdout)
     if doc is None:
-        # Killed or out of memory: the last progress line tells how far it got.
         counts = re.findall(r"progress: ([\d,]+) states", m.stderr)
         r.states = int(counts[-1].replace(",", "")) if counts else None
         r.status = "out of memory" if "MemoryError" in m.stderr else \
@@ -101,8 +143,8 @@ def ours(config: str, reduce: str, seconds: float, memlim_mb: int) -> Run:
     r.states = doc["stats"]["states"]
     r.violated = {p["name"] for p in doc["properties"] if p["status"] == "violated"}
     r.complete = doc["stopped_by"] is None
-    r.status = "out of time" if doc["stopped_by"] == "max_seconds" else \
-        ("violation" if r.violated else "ok")
+    r.status = {"max_seconds": "out of time", "max_memory": "out of memory"}.get(
+        doc["stopped_by"], "violation" if r.violated else "ok")
     return r
 
 
@@ -147,7 +189,9 @@ def ratios(rows: list[Run]) -> dict[str, tuple[str, str]]:
     by = {r.engine: r for r in rows}
     out = {}
     for mine, theirs in (("ours, reductions off", "SPIN, -DNOREDUCE"),
-                         ("ours, reductions on", "SPIN, default POR")):
+                         ("ours, reductions on", "SPIN, default POR"),
+                         ("ours native, reductions off", "SPIN, -DNOREDUCE"),
+                         ("ours native, symmetry", "SPIN, default POR")):
         a, b = by.get(mine), by.get(theirs)
         if a is None or b is None or a.status == "n/a":
             continue
@@ -200,6 +244,9 @@ def main() -> int:
                     help="pan's -m (DFS depth bound, default 10^6; these models reach a "
                     "few hundred)")
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    ap.add_argument("--native-only", action="store_true",
+                    help="of our engines only the native one (docs/native.md)")
+    ap.add_argument("--no-spin", action="store_true", help="leave SPIN out")
     args = ap.parse_args()
     missing = missing_tools()
     if missing:
@@ -213,6 +260,8 @@ def main() -> int:
 
     results: list[tuple[str, list[Run]]] = []
     with tempfile.TemporaryDirectory(prefix="vs_spin-") as tmp:
+        # A fresh native cache, so that every native row compiles (and says how long).
+        os.environ["UMCG_NATIVE_CACHE"] = os.path.join(tmp, "native")
         for path in configs:
             try:
                 cfg = load(path)
@@ -220,11 +269,15 @@ def main() -> int:
                 print(f"vs_spin: {e}", file=sys.stderr)
                 return 2
             rows: list[Run] = []
-            for reduce in ("none", "all"):
-                say(f"{cfg.name}: ours, --reduce {reduce}")
-                rows.append(ours(path, reduce, args.seconds, args.memlim_mb))
+            if not args.native_only:
+                for reduce in ("none", "all"):
+                    say(f"{cfg.name}: ours, --reduce {reduce}")
+                    rows.append(ours(path, reduce, args.seconds, args.memlim_mb))
+            for reduce in ("none", "symmetry"):
+                say(f"{cfg.name}: ours native, --reduce {reduce} (compile, run)")
+                rows.append(ours(path, reduce, args.seconds, args.memlim_mb, native=True))
             pml = promela_of(cfg)
-            for reduce in (True, False):
+            for reduce in (True, False) if not args.no_spin else ():
                 say(f"{cfg.name}: SPIN {'POR' if reduce else 'NOREDUCE'} (compile, run)")
                 rows.append(spin(pml, os.path.join(tmp, cfg.name, str(reduce)), reduce,
                                  args.seconds, args.memlim_mb, args.max_depth))

@@ -13,6 +13,7 @@ from typing import Any, TextIO
 from checker import reductions
 from checker.config import ConfigError, load
 from checker.explore import Limits, ModelError
+from checker.native import NativeError
 from checker.run import Outcome, build_model, check
 from checker.trace import ItfFileError, Step, write_json_atomic
 from model.versions import VERSIONS
@@ -62,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--reduce", metavar="LIST",
                    help="state-space reductions: none (default), all, or a comma-separated "
                         "subset of symmetry,por,dead (docs/reductions.md)")
+    c.add_argument("--engine", choices=("python", "native"),
+                   help="python (default) or native: the BFS as generated C, compiled with gcc "
+                        "(docs/native.md)")
+    c.add_argument("--max-memory", type=float, metavar="GIB",
+                   help="native engine: stop (incomplete) before its tables pass GIB GiB")
     c.add_argument("--coverage", action="store_true",
                    help="print how often every action fired (human output)")
     c.add_argument("--report", metavar="DIR",
@@ -289,16 +295,24 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.max_seconds is not None and not (math.isfinite(args.max_seconds)
                                              and args.max_seconds > 0):
         raise UsageError("--max-seconds must be positive")
+    if args.max_memory is not None and not (math.isfinite(args.max_memory)
+                                            and args.max_memory > 0):
+        raise UsageError("--max-memory must be a positive number of GiB")
+    if args.max_memory is not None and (args.engine or cfg.engine) != "native":
+        raise UsageError("--max-memory limits the native engine only: add --engine native")
     if args.trace_dir is not None:
         _check_trace_dir(args.trace_dir)
+    if args.report is not None and (args.engine or cfg.engine) == "native":
+        raise UsageError("--report needs the explored states: use --engine python")
     if args.report is not None:
         _check_trace_dir(args.report, "--report")
     limits = Limits(args.max_states if args.max_states is not None else cfg.max_states,
-                    args.max_seconds if args.max_seconds is not None else cfg.max_seconds)
+                    args.max_seconds if args.max_seconds is not None else cfg.max_seconds,
+                    None if args.max_memory is None else int(args.max_memory * 2**30))
     if not args.quiet:
         print(f"umcg-check: exploring {cfg.name} ({cfg.version})...", file=sys.stderr)
     o = check(cfg, limits, progress=not args.quiet, liveness=not args.no_liveness,
-              reduce=reduce)
+              reduce=reduce, engine=args.engine)
     if args.trace_dir:
         for p in o.props:
             doc = o.itf(p)
@@ -392,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "list-actions":
             return cmd_list_actions(args)
         return args.func(args)
-    except (ConfigError, UsageError, ItfFileError) as e:
+    except (ConfigError, UsageError, ItfFileError, NativeError) as e:
         print(f"umcg-check: error: {e}", file=sys.stderr)
         return 2
     except ModelError as e:

@@ -170,6 +170,9 @@ def _check(check: Any, cfg: Any, limits: Any, progress: bool, liveness: bool) ->
     for, where the checker knows that option."""
     import inspect
 
+    if "engine" in inspect.signature(check).parameters:
+        # The pictures walk the explored states, which only the Python engine keeps.
+        return check(cfg, limits, progress=progress, liveness=liveness, engine="python")
     if "liveness" in inspect.signature(check).parameters:
         return check(cfg, limits, progress=progress, liveness=liveness)
     return check(cfg, limits, progress=progress)

@@ -123,17 +123,25 @@ class Compiled:
     source: str
 
 
-def compile_spec(spec: Spec) -> Compiled:
+def dispatch_groups(spec: Spec) -> tuple[list[tuple[tuple[int, int], list[Action]]],
+                                          list[Action]]:
+    """The actions by the (pc slot, value) they require, in the order successors are tried
+    (by slot and value, then the actions with no pc test); both engines use this order, so
+    their BFS numbers states alike."""
     pc_slots = {v.slot for v in spec.pc_vars}
     by_key: dict[tuple[int, int], list[Action]] = defaultdict(list)
     loose: list[Action] = []
     for a in spec.actions:
         k = dispatch_key(a, pc_slots)
         (by_key[k] if k else loose).append(a)
+    return sorted(by_key.items()), loose
 
+
+def compile_spec(spec: Spec) -> Compiled:
+    by_key, loose = dispatch_groups(spec)
     src: list[str] = []
     tables: dict[int, dict[int, str]] = defaultdict(dict)
-    for (slot, val), acts in sorted(by_key.items()):
+    for (slot, val), acts in by_key:
         fname = f"_f_{slot}_{val}"
         tables[slot][val] = fname
         src.append(f"def {fname}(s, out):")

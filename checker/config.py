@@ -18,6 +18,7 @@ from properties.v0_2_liveness import LIVENESS_NAMES
 PROPERTY_NAMES = SAFETY_NAMES + LIVENESS_NAMES
 
 VERSIONS = tuple(_MODELS)
+ENGINES = ("python", "native")
 DEFAULT_CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                               "configs", "default.toml")
 
@@ -40,6 +41,7 @@ class Config:
     fair_tasks: bool = True
     fair_io: bool = True
     reduce: frozenset[str] = frozenset()  # checker/reductions.py; docs/reductions.md
+    engine: str = "python"  # or "native" (checker/native.py; docs/native.md)
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
@@ -130,7 +132,10 @@ def parse(raw: dict[str, Any], name: str, path: str | None = None) -> Config:
                 raise ConfigError(f"'properties.check' names {c!r}: known properties are "
                                   f"{', '.join(PROPERTY_NAMES)}")
     chk = _table(raw, "check")
-    _unknown(chk, {"reduce"}, "check.")
+    _unknown(chk, {"reduce", "engine"}, "check.")
+    engine = chk.get("engine", "python")
+    if engine not in ENGINES:
+        raise ConfigError(f"'check.engine' = {engine!r}: must be one of {', '.join(ENGINES)}")
     try:
         reduce = reductions.parse(chk.get("reduce", "none"), "'check.reduce'")
     except reductions.ReductionError as e:
@@ -156,7 +161,7 @@ def parse(raw: dict[str, Any], name: str, path: str | None = None) -> Config:
                   tuple(check) if check is not None else None, desc,
                   _bool(pr, "liveness", "properties.", True),
                   _bool(fair, "tasks", "fairness.", True), _bool(fair, "io", "fairness.", True),
-                  reduce, raw)
+                  reduce, engine, raw)
 
 
 def load(path: str | None) -> Config:

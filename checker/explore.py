@@ -28,6 +28,7 @@ FINISHED, DEADLOCKED, SPINNING, HALTED = "finished", "deadlock", "spin", "halted
 class Limits:
     max_states: int | None = None
     max_seconds: float | None = None
+    max_memory: int | None = None  # bytes; the native engine's tables only (docs/native.md)
 
 
 @dataclass
@@ -37,7 +38,7 @@ class Result:
     depth: int = 0
     seconds: float = 0.0
     complete: bool = True
-    stopped_by: str | None = None  # "max_states" | "max_seconds"
+    stopped_by: str | None = None  # "max_states" | "max_seconds" | "max_memory" (native)
     violations: dict[str, int] = field(default_factory=dict)  # property -> state index
     terminal: dict[str, int] = field(default_factory=dict)  # kind -> count
     first_terminal: dict[str, int] = field(default_factory=dict)  # kind -> state index

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,7 @@ class Outcome:
     config: Config
     model: Model
     props: list[Property]
-    explorer: Explorer
+    explorer: Explorer  # or checker/native.py NativeExplorer (paths only, no states)
     result: Result
     fairness: Fairness = field(default_factory=Fairness)
     liveness: dict[str, LivenessResult] = field(default_factory=dict)
@@ -167,21 +168,35 @@ def build_model(cfg: Config) -> tuple[Model, list[Property]]:
 
 
 def check(cfg: Config, limits: Limits | None = None, progress: bool = False,
-          liveness: bool = True, reduce: frozenset[str] | None = None) -> Outcome:
-    """``reduce`` (names from checker/reductions.py) overrides the configuration's."""
+          liveness: bool = True, reduce: frozenset[str] | None = None,
+          engine: str | None = None) -> Outcome:
+    """``reduce`` (names from checker/reductions.py) and ``engine`` ("python" or "native",
+    docs/native.md) override the configuration's."""
     model, props = build_model(cfg)
     limits = limits or Limits(cfg.max_states, cfg.max_seconds)
     which = cfg.reduce if reduce is None else reduce
-    ex = Explorer(model.spec, props, model.finished,
-                  reducer=Reducer(model, props, which) if which else None)
-    res = ex.run(limits, progress=progress)
+    native = (engine or cfg.engine) == "native"
+    if native:
+        from checker.native import explore
+
+        run = explore(model, props, limits, which, progress=progress,
+                      max_memory=limits.max_memory)
+        ex, res = run.explorer, run.result
+    else:
+        ex = Explorer(model.spec, props, model.finished,
+                      reducer=Reducer(model, props, which) if which else None)
+        res = ex.run(limits, progress=progress)
     fair = Fairness(tasks=cfg.fair_tasks, io=cfg.fair_io)
     out = Outcome(cfg, model, props, ex, res, fair)
     live = liveness_of(model, cfg) if liveness else []
     if live and res.complete:
         t0 = time.monotonic()
         lex = ex
-        if which:
+        if which or native:
+            # The native engine keeps no states here: liveness runs on the Python engine.
+            if native and progress:
+                print("umcg-check: liveness is decided on a Python exploration "
+                      "(docs/native.md; --no-liveness skips it)", file=sys.stderr, flush=True)
             lex = Explorer(model.spec, props, model.finished)
             lex.run(limits, progress=progress)
             out.live_explorer = lex

@@ -104,18 +104,31 @@ class Symmetry:
             return tuple(out)
         return None
 
-    def _compile(self, p: Perm) -> tuple[Callable, Callable]:
+    def image_table(self, p: Perm) -> list[tuple[int, str | None, tuple[int, ...] | None]]:
+        """Per destination slot of p's image: (source slot, value kind, value map), the map
+        None where the value is not renamed.  The Python and native (checker/cgen.py) engines
+        both build their permutations from this table."""
         slot_to, addr_to = self._slot_map(p)
         src_of = {dst: src for src, dst in slot_to.items()}
-        ns: dict[str, object] = {}
-        elems = []
+        out: list[tuple[int, str | None, tuple[int, ...] | None]] = []
         for dst in range(len(self.spec.vars)):
             src = src_of[dst]
-            vm = self._value_map(self.spec.vars[src].domain.kind, p, addr_to)
+            kind = self.spec.vars[src].domain.kind
+            vm = self._value_map(kind, p, addr_to)
             if vm is None or all(vm[x] == x for x in range(256)):
+                out.append((src, None, None))
+            else:
+                out.append((src, kind, vm))
+        return out
+
+    def _compile(self, p: Perm) -> tuple[Callable, Callable]:
+        ns: dict[str, object] = {}
+        elems = []
+        for src, kind, vm in self.image_table(p):
+            if vm is None:
                 elems.append(f"s[{src}]")
             else:
-                name = f"M_{self.spec.vars[src].domain.kind}"
+                name = f"M_{kind}"
                 ns[name] = vm
                 elems.append(f"{name}[s[{src}]]")
         text = f"def perm(s):\n    return bytes(({', '.join(elems)},))\n"
