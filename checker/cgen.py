@@ -5,8 +5,9 @@ C with the semantics the Python explorer gives them (checker/compile.py, checker
 
 - values are Python ints: the C side computes in ``long``; a comparison or ``not`` is 0/1; an
   ``and``/``or`` used as a value (not as a condition) is Python's (the deciding operand);
-- an ``Index`` read or write is ``state[base + index]`` over the whole state, as on ``bytes``: a
-  negative position counts from the end, one past the end is an error (IndexError in Python);
+- an ``Index`` read or write of an index outside the array is a model error, as in the
+  reference interpreter (model/eval.py); the compiled Python reads ``state[base + index]``
+  unchecked, and tests/test_compile.py shows no shipped model ever goes outside;
 - an effect is a simultaneous assignment: every value and target index is computed from the
   old state before any slot is written, then the slots are written in the effect's order;
 - a value outside 0..255 is a model error (Python: bytes() raises ValueError); so is a value
@@ -75,7 +76,8 @@ class CExpr:
         if isinstance(e, Ref):
             return f"((long)s[{e.var.slot}])"
         if isinstance(e, Index):
-            return f"rd(s, {e.array.base}L + {self.value(e.index)}, {self.ctx})"
+            return (f"rd(s, {e.array.base}L, {len(e.array)}L, {self.value(e.index)}, "
+                    f"{self.ctx})")
         assert isinstance(e, Op), e
         a = e.args
         if e.op == "not":
@@ -131,8 +133,8 @@ def _action(a: Action, key: tuple[int, int] | None, spec: Spec) -> list[str]:
             d = tgt.domain
             stores.append(f"    st(t, {tgt.slot}, v{k}, {d.lo}, {d.hi}, {a.index});")
         else:
-            out.append(f"    long i{k} = slot_of({tgt.array.base}L + {w.value(tgt.index)}, "
-                       f"{a.index});")
+            out.append(f"    long i{k} = slot_of({tgt.array.base}L, {len(tgt.array)}L, "
+                       f"{w.value(tgt.index)}, {a.index});")
             stores.append(f"    st(t, i{k}, v{k}, DLO[i{k}], DHI[i{k}], {a.index});")
     out.append("    memcpy(t, s, NV);")
     out += stores
@@ -318,13 +320,15 @@ static void model_error(int kind, int ctx, long value, long where) {
   fflush(stdout);
   exit(5);
 }
-/* A position in the state as Python's bytes indexing takes it. */
-static inline long slot_of(long i, int ctx) {
-  long j = i < 0 ? i + NV : i;
-  if (j < 0 || j >= NV) model_error(0, ctx, i, -1);
-  return j;
+/* Element i of the array at slot base with n elements; any other index is a model error, as in
+   the reference interpreter (model/eval.py), not a read of a neighbouring variable. */
+static inline long slot_of(long base, long n, long i, int ctx) {
+  if (i < 0 || i >= n) model_error(0, ctx, i, base);
+  return base + i;
 }
-static inline long rd(const uint8_t *s, long i, int ctx) { return s[slot_of(i, ctx)]; }
+static inline long rd(const uint8_t *s, long base, long n, long i, int ctx) {
+  return s[slot_of(base, n, i, ctx)];
+}
 static inline long shr(long a, long b, int ctx) {
   if (b < 0) model_error(3, ctx, b, -1);
   return b > 62 ? (a < 0 ? -1 : 0) : a >> b;

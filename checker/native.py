@@ -140,7 +140,9 @@ def _error_text(model: Model, invariants: list[Property], err: dict) -> str:
         who = f"property {invariants[CTX_PROP - ctx].name}"
     name = spec.vars[where].name if 0 <= where < len(spec.vars) else "?"
     if err["kind"] == ERR_INDEX:
-        return f"model error: {who} indexes position {value}, outside the state"
+        arr = next((a for a in spec.arrays.values() if a.base == where), None)
+        name, n = (arr.name, len(arr)) if arr else ("?", 0)
+        return f"model error: {who} indexes {name}[{value}], outside 0..{n - 1}"
     if err["kind"] == ERR_BYTE:
         return f"model error: {who} stores {value} into {name}, outside 0..255"
     if err["kind"] == ERR_DOMAIN:

@@ -22,7 +22,7 @@ from checker.native import NativeError, build, explore
 from checker.run import check
 from checker.z3engine import replay
 from model.eval import value
-from model.lang import Cite, Domain, Ite, Or, Spec
+from model.lang import And, Cite, Domain, Ite, Or, Spec
 from properties.base import DEADLOCK, INVARIANT, Property
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
@@ -113,7 +113,7 @@ def test_symmetry_on_benchmark_configs_equals_python(name):
 
 
 def toy() -> tuple[SimpleNamespace, list[Property]]:
-    """Corners of the Python semantics: a negative Index counts from the end, `or` as a value
+    """Corners of the Python semantics: a computed Index, `or` as a value
     is Python's (the deciding operand), a swap is simultaneous, shifts, ite, a self-loop (spin)
     and a halt."""
     s = Spec("toy")
@@ -124,8 +124,8 @@ def toy() -> tuple[SimpleNamespace, list[Property]]:
     s.task_names = ["A"]
     last = arr.elems[2]
     s.action("swap", task=0, actor="U", guard=x != y, effect={x: y, y: x}, source=CITE)
-    s.action("wrap", task=0, actor="U", guard=x < 7,
-             effect={x: arr[x - 4]}, source=CITE)  # x - 4 < 0: reads from the end
+    s.action("wrap", task=0, actor="U", guard=And(x >= 4, x < 7),
+             effect={x: arr[x - 4]}, source=CITE)
     s.action("py_or", task=0, actor="U", guard=y < 4,
              effect={y: Or(arr.elems[1], y + 2)}, source=CITE)  # a[1] is 0: y + 2
     s.action("shift", task=0, actor="U", guard=last > 1,
@@ -161,6 +161,17 @@ def test_store_outside_a_byte_is_a_model_error_on_both_engines():
     with pytest.raises(ModelError, match="overflow.*stores 256 into x, outside 0..255"):
         Explorer(m.spec, props, m.finished).run()
     with pytest.raises(ModelError, match="overflow.*stores 256 into x, outside 0..255"):
+        explore(m, props, Limits(), frozenset())
+
+
+def test_an_index_outside_its_array_is_a_model_error():
+    # The reference interpreter refuses it (model/eval.py); the native engine must not read a
+    # neighbouring variable instead, as an unchecked base + index would.
+    m, props = toy()
+    x = m.spec.vars[0]
+    arr = m.spec.arrays["a"]
+    m.spec.action("past", task=0, actor="U", guard=x == 3, effect={x: arr[x]}, source=CITE)
+    with pytest.raises(ModelError, match=r"past \(task A\) indexes a\[3\], outside 0..2"):
         explore(m, props, Limits(), frozenset())
 
 
