@@ -8,8 +8,6 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass
 
-import networkx as nx
-
 from checker.explore import Explorer
 
 
@@ -29,14 +27,6 @@ class StateGraph:
     def succ(self, i: int) -> list[tuple[int, int]]:
         a, b = self.offsets[i], self.offsets[i + 1]
         return list(zip(self.actions[a:b], self.targets[a:b], strict=True))
-
-    def to_networkx(self) -> nx.MultiDiGraph:
-        g = nx.MultiDiGraph()
-        g.add_nodes_from(range(self.n))
-        for i in range(self.n):
-            for aid, j in self.succ(i):
-                g.add_edge(i, j, action=aid)
-        return g
 
 
 def state_graph(ex: Explorer) -> StateGraph:
