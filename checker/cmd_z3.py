@@ -103,6 +103,9 @@ def add_parser(sub: Any) -> None:
                    "states, then by 1-induction")
     p.add_argument("--no-minimize", action="store_true",
                    help="--projections: keep every projection found (faster)")
+    p.add_argument("--minimize-seconds", type=float, default=600.0, metavar="S",
+                   help="--projections: Z3 time for showing each kept projection needed "
+                   "(default 600); the ones left unexplained are kept")
     p.add_argument("--bfs-seconds", type=float, default=300.0, metavar="S",
                    help="time for the explicit search that checks strengthenings and mines "
                    "guesses (default 300)")
@@ -420,14 +423,26 @@ class _Projections:
                 _say(args, f"  {q} queries, {n} projections, {pending} actions to ask")
 
             def mprogress(i: int, n: int, redo: int) -> None:
-                if i % 10 == 0:
-                    _say(args, f"  minimizing: {i} tried, {n} kept")
+                if i == 0:
+                    _say(args, f"  minimizing: {n} in the closure of the unsat cores, {redo} "
+                         "without a concrete witness yet")
+                elif i % 5 == 0:
+                    _say(args, f"  minimizing: {i} asked again, {n} kept")
 
             t = z3proj.prove(spec, g, self.reach, progress=progress,
                              check_timeout_s=args.timeout, minimize=not args.no_minimize,
-                             minimize_progress=mprogress)
+                             minimize_progress=mprogress,
+                             minimize_seconds=args.minimize_seconds)
             used = t.used
             if t.proof.status == "proved":
+                # The proof as shown: the kept projections alone, checked again from scratch.
+                _say(args, f"  re-checking the {len(used)} kept projections from scratch...")
+                again = z3proj.prove(spec, g, self.reach, seed=used, minimize=False,
+                                     learn=False, check_timeout_s=args.timeout)
+                if again.proof.status != "proved":
+                    raise RuntimeError(f"the kept projections for {g.name} do not re-check: "
+                                       f"{again.proof.status} {again.proof.detail}")
+                t.proof.seconds += again.proof.seconds
                 self.saved[g.name] = z3proj.to_json(self.terms, used, t.witness)
         r = t.proof
         if r.status == "proved":
@@ -500,6 +515,8 @@ def cmd_prove(args: argparse.Namespace) -> int:
                                              or args.k != 1):
         raise UsageError(f"{modes[0]} is a 1-induction proof; it does not go with --engine "
                          "spacer, --strengthen or --k")
+    if not args.minimize_seconds >= 0:
+        raise UsageError("--minimize-seconds must be >= 0")
     if args.save_proof is not None and not args.projections:
         raise UsageError("--save-proof goes with --projections")
     if args.save_proof is not None:

@@ -297,8 +297,8 @@ def prove(spec: Spec, goal: Goal, reach: Reach, *,
           progress: Callable[[int, int, int], None] | None = None,
           max_projections: int = 5000, check_timeout_s: float | None = None,
           minimize: bool = True, learn: bool = True,
-          minimize_progress: Callable[[int, int, int], None] | None = None
-          ) -> ProjectionProof:
+          minimize_progress: Callable[[int, int, int], None] | None = None,
+          minimize_seconds: float = 600.0) -> ProjectionProof:
     """Find projections that make ``goal`` 1-inductive (module docstring).
 
     The step case is asked one action at a time: for action a and the conjuncts it can
@@ -330,13 +330,15 @@ def prove(spec: Spec, goal: Goal, reach: Reach, *,
     for p in seed:
         add(p)
     pos = 0
+    shown = time.monotonic()
     while pending:
         ai = pos % nact
         pos += 1
         batch = pending.get(ai)
         if not batch:
             continue
-        if progress and st.queries % 100 == 0:
+        if progress and time.monotonic() - shown > 10:  # a line every ten seconds
+            shown = time.monotonic()
             progress(st.queries, len(st.projs), len(pending))
         r, got = st.ask(ai, batch, range(len(st.lits)))
         if r == z3.unsat:
@@ -376,21 +378,27 @@ def prove(spec: Spec, goal: Goal, reach: Reach, *,
         keep = list(range(1, len(st.lits)))
         if minimize:
             wit: dict[int, tuple[bytes, int]] = {}
-            keep = _minimize(st, cores, wit, minimize_progress)
+            keep = _minimize(st, cores, wit, minimize_progress, minimize_seconds)
             out.witness = {st.projs[c - 1]: w for c, w in wit.items() if c in keep}
         out.used = [st.projs[c - 1] for c in keep]
         res.detail = (f"{out.found} projections found in {out.queries} per-action "
-                      f"queries, {len(out.used)} needed")
+                      f"queries, {len(out.used)} kept" + (
+                          f", {len(out.witness)} of them shown needed by a concrete CTI of "
+                          "the others" if minimize else ""))
     res.seconds = time.monotonic() - t0
     return out
 
 
 def _minimize(st: _Step, cores: dict[tuple[int, int], set[int]],
               witness: dict[int, tuple[bytes, int]],
-              progress: Callable[[int, int, int], None] | None = None) -> list[int]:
-    """The projections the goal needs: the closure of the unsat cores from the goal
-    outwards, then, latest first, drop each one whose (action, conjunct) queries that
-    used it still answer unsat without it (their new cores replace the old)."""
+              progress: Callable[[int, int, int], None] | None = None,
+              budget_s: float = 600.0) -> list[int]:
+    """The projections the goal needs.  First the closure of the unsat cores from the
+    goal outwards.  Then each one gets a witness that it is needed: a concrete CTI of the
+    others (``cti_without``), first from the CTI state it was found for (any action), then
+    from Z3 re-asking the queries whose cores used it -- if all of those stay unsat
+    without it, it is dropped.  The Z3 part stops after ``budget_s``; projections left
+    without a witness are kept (``witness`` then lacks them)."""
     by_c: dict[int, set[int]] = {}
     for (_, c), core in cores.items():
         by_c.setdefault(c, set()).update(core)
@@ -400,15 +408,26 @@ def _minimize(st: _Step, cores: dict[tuple[int, int], set[int]],
             if d not in keep:
                 keep.add(d)
                 frontier.append(d)
-    if progress:
-        progress(0, len(keep) - 1, 0)
-    for n, p in enumerate(sorted(keep - {0}, reverse=True)):
+
+    def concrete(p: int) -> tuple[bytes, int] | None:
         rest = sorted(keep - {p})
-        if p in st.origin and st.cti_without(rest, *st.origin[p]):
-            witness[p] = st.origin[p]  # the CTI it was found for still needs it
-            if progress:
-                progress(n + 1, len(keep) - 1, 0)
-            continue
+        cands = [witness[p]] if p in witness else []
+        if p in st.origin:
+            s0, a0 = st.origin[p]
+            cands += [(s0, a0)] + [(s0, ai) for ai in range(len(st.spec.actions)) if ai != a0]
+        return next((w for w in cands if st.cti_without(rest, *w)), None)
+
+    for p in sorted(keep - {0}):
+        w = concrete(p)
+        if w is not None:
+            witness[p] = w
+    if progress:
+        progress(0, len(keep) - 1, len(keep) - 1 - len(witness))
+    t0 = time.monotonic()
+    for n, p in enumerate(sorted(keep - {0} - set(witness), reverse=True)):
+        if time.monotonic() - t0 > budget_s:
+            break
+        rest = sorted(keep - {p})
         redo: dict[int, set[int]] = {}
         for (ai, c), core in cores.items():
             if c in rest and p in core:
@@ -416,6 +435,8 @@ def _minimize(st: _Step, cores: dict[tuple[int, int], set[int]],
         new: dict[tuple[int, int], set[int]] = {}
         first = st.origin.get(p, (b"", -1))[1]
         for ai, batch in sorted(redo.items(), key=lambda x: x[0] != first):
+            if time.monotonic() - t0 > budget_s:  # out of time: keep it, unexplained
+                break
             r, got = st.ask(ai, batch, rest)
             if r != z3.unsat:
                 if isinstance(got, bytes):
@@ -428,18 +449,15 @@ def _minimize(st: _Step, cores: dict[tuple[int, int], set[int]],
             cores.update(new)
         if progress:
             progress(n + 1, len(keep) - 1, len(redo))
-    # A witness found before a later projection was dropped may rely on it: find another.
+    # A witness found before a later projection was dropped may rely on it.
     for p in sorted(keep - {0}):
-        rest = sorted(keep - {p})
-        w = witness.get(p)
-        if w is not None and st.cti_without(rest, *w):
-            continue
         witness.pop(p, None)
-        for ai, c in sorted(k for k, core in cores.items() if p in core and k[1] in rest):
-            r, got = st.ask(ai, {c}, rest)
-            if r == z3.sat and isinstance(got, bytes):
-                witness[p] = (got, ai)
-                break
+        w = concrete(p)
+        if w is not None:
+            witness[p] = w
+    for p in list(witness):
+        if p not in keep:
+            del witness[p]
     return sorted(keep - {0})
 
 
