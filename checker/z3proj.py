@@ -273,23 +273,27 @@ class _Step:
                ) -> tuple[z3.CheckSatResult, bytes | set[int] | None]:
         a = self.spec.actions[ai]
         memo = dict(self.ms)
-        bad = _flag(self.solver, z3.And(self.enc.guard(a, self.s, memo),
-                                        self.enc.defined(a, self.s, memo),
-                                        z3.Or(*[z3.Not(self.post(ai, c))
-                                                for c in sorted(batch)])), f"pa{ai}")
+        bad = z3.And(self.enc.guard(a, self.s, memo), self.enc.defined(a, self.s, memo),
+                     z3.Or(*[z3.Not(self.post(ai, c)) for c in sorted(batch)]))
         self.queries += 1
         q0 = time.monotonic()
-        r = self.solver.check(bad, *[self.lits[c] for c in active])
-        if _DEBUG and time.monotonic() - q0 > 1:
-            print(f"slow query {a.name} {sorted(batch)} {time.monotonic() - q0:.1f}s {r}",
-                  flush=True)
-        if r == z3.sat:
-            return r, self.enc.decode(self.solver.model(), self.s)
-        if r == z3.unsat:
-            by_lit = {self.lits[c].get_id(): c for c in active}
-            return r, {by_lit[x.get_id()] for x in self.solver.unsat_core()
-                       if x.get_id() in by_lit}
-        return r, None
+        # push/pop, not a literal per query: the solver keeps no trace of earlier actions.
+        self.solver.push()
+        self.solver.add(bad)
+        try:
+            r = self.solver.check(*[self.lits[c] for c in active])
+            if _DEBUG and time.monotonic() - q0 > 1:
+                print(f"slow query {a.name} {sorted(batch)} {time.monotonic() - q0:.1f}s {r}",
+                      flush=True)
+            if r == z3.sat:
+                return r, self.enc.decode(self.solver.model(), self.s)
+            if r == z3.unsat:
+                by_lit = {self.lits[c].get_id(): c for c in active}
+                return r, {by_lit[x.get_id()] for x in self.solver.unsat_core()
+                           if x.get_id() in by_lit}
+            return r, None
+        finally:
+            self.solver.pop()
 
 
 def prove(spec: Spec, goal: Goal, reach: Reach, *,
@@ -449,16 +453,43 @@ def _minimize(st: _Step, cores: dict[tuple[int, int], set[int]],
             cores.update(new)
         if progress:
             progress(n + 1, len(keep) - 1, len(redo))
-    # A witness found before a later projection was dropped may rely on it.
-    for p in sorted(keep - {0}):
-        witness.pop(p, None)
-        w = concrete(p)
-        if w is not None:
-            witness[p] = w
+    # A witness found before a later projection was dropped may rely on it: check each
+    # again, and ask Z3 for a new one where it does (the queries whose cores used the
+    # projection first, then every action); one that has none is not needed after all.
+    changed = True
+    while changed:
+        changed = False
+        for p in sorted(keep - {0}):
+            witness.pop(p, None)
+            w = concrete(p)
+            if w is None and time.monotonic() - t0 <= budget_s:
+                w = _z3_witness(st, cores, sorted(keep - {p}), p)
+                if w is None:
+                    keep.discard(p)
+                    changed = True
+                    continue
+            if w is not None:
+                witness[p] = w
     for p in list(witness):
         if p not in keep:
             del witness[p]
     return sorted(keep - {0})
+
+
+def _z3_witness(st: _Step, cores: dict[tuple[int, int], set[int]], rest: list[int],
+                p: int) -> tuple[bytes, int] | None:
+    """A CTI of the ``rest`` conjuncts (without p), or None when they are inductive."""
+    first = {ai for (ai, c), core in cores.items() if p in core}
+    for ai in sorted(range(len(st.spec.actions)), key=lambda i: i not in first):
+        batch = {c for c in rest if st.affects(ai, c)}
+        if not batch:
+            continue
+        r, got = st.ask(ai, batch, rest)
+        if r == z3.sat and isinstance(got, bytes):
+            return got, ai
+        if r != z3.unsat:
+            return None
+    return None
 
 
 def apply_action(spec: Spec, ai: int, s: bytes) -> bytes:
@@ -548,7 +579,7 @@ def to_json(ts: Sequence[Term], projs: Sequence[Projection],
     for p in projs:
         e: dict[str, Any] = {"terms": [ts[k].name for k in p.terms],
                              "rows": [list(r) for r in sorted(p.rows)],
-                             "statement": describe(ts, p, limit=1000)}
+                             "statement": describe(ts, p, limit=12)}
         if witness and p in witness:
             st, ai = witness[p]
             e["needed_witness"] = {"state": st.hex(), "action": ai}
