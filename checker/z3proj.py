@@ -468,7 +468,7 @@ def _minimize(st: _Step, cores: dict[tuple[int, int], set[int]],
                     keep.discard(p)
                     changed = True
                     continue
-            if w is not None:
+            if w is not None and w[1] >= 0:
                 witness[p] = w
     for p in list(witness):
         if p not in keep:
@@ -488,7 +488,7 @@ def _z3_witness(st: _Step, cores: dict[tuple[int, int], set[int]], rest: list[in
         if r == z3.sat and isinstance(got, bytes):
             return got, ai
         if r != z3.unsat:
-            return None
+            return b"", -1  # no answer: not shown either way
     return None
 
 
@@ -578,7 +578,8 @@ def to_json(ts: Sequence[Term], projs: Sequence[Projection],
     out = []
     for p in projs:
         e: dict[str, Any] = {"terms": [ts[k].name for k in p.terms],
-                             "rows": [list(r) for r in sorted(p.rows)],
+                             # one row a string "v1 v2 ...": a line each in the file
+                             "rows": [" ".join(map(str, r)) for r in sorted(p.rows)],
                              "statement": describe(ts, p, limit=12)}
         if witness and p in witness:
             st, ai = witness[p]
@@ -597,11 +598,12 @@ def from_json(ts: Sequence[Term], doc: Any) -> tuple[list[Projection],
     for n, e in enumerate(doc):
         try:
             terms = tuple(by_name[x] for x in e["terms"])
-            rows = frozenset(tuple(int(v) for v in r) for r in e["rows"])
+            rows = frozenset(tuple(int(v) for v in (r.split() if isinstance(r, str) else r))
+                             for r in e["rows"])
         except KeyError as err:
             raise ValueError(f"projection {n + 1}: no term or field {err}") from None
         except (TypeError, ValueError):
-            raise ValueError(f"projection {n + 1}: rows must be lists of integers") from None
+            raise ValueError(f"projection {n + 1}: a row must be integers") from None
         if not terms or any(len(r) != len(terms) or not all(0 <= v < 256 for v in r)
                             for r in rows):
             raise ValueError(f"projection {n + 1}: each row needs one value 0..255 per term")
