@@ -48,9 +48,8 @@ EPILOG_PROVE = """examples:
       --strengthen pc_labels,return_labels
   umcg-check prove configs/small.toml --engine spacer --timeout 60
   umcg-check prove configs/small.toml --property INV-12 --houdini
-  umcg-check prove configs/default.toml --property INV-12 --projections \
-      --save-proof out/INV-12.default.json
-  umcg-check prove configs/default.toml --property INV-12 --proof docs/proofs/INV-12.default.json
+  umcg-check prove configs/small.toml --property INV-12 --proof docs/proofs/small.json
+  umcg-check prove configs/small.toml --property INV-12 --projections --save-proof out.json
 
 strengthening invariants (--strengthen): """ + ", ".join(LIBRARY) + """
 A CTI (counterexample to induction) is not a bug: it is a state the proof could not rule
