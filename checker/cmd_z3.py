@@ -527,6 +527,8 @@ def cmd_prove(args: argparse.Namespace) -> int:
     refuted = _refute_by_bfs(args, model, extra)
     mined = _Mined(args, model) if args.houdini else None
     proj = _Projections(args, model) if args.projections or args.proof else None
+    if proj is not None and proj.loaded is not None and args.property is None:
+        chosen = [p for p in chosen if p.name in proj.loaded["properties"]]  # what it proves
     results: list[ProofResult] = []
     for g in goals_of(enc, chosen, None):
         _say(args, f"prove {g.name} ({'houdini' if mined else args.engine})...")
