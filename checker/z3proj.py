@@ -29,7 +29,7 @@ from typing import Any
 
 import z3
 
-from checker.z3enc import Encoder, State
+from checker.z3enc import Encoder
 from checker.z3engine import Goal, Path, ProofResult, _flag, replay
 from checker.z3mine import Term, _column, values
 from model.lang import And, Expr, Or, Spec
@@ -515,19 +515,6 @@ def _domain(spec: Spec, slot: int, x: z3.BitVecRef) -> z3.BoolRef:
     return z3.And(z3.UGE(x, d.lo), z3.ULE(x, d.hi))
 
 
-def check(spec: Spec, goal: Goal, reach: Reach, projs: Sequence[Projection],
-          timeout_s: float | None = None) -> ProofResult:
-    """1-induction of goal /\\ projs /\\ domains, action by action: proved, or a CTI."""
-    return prove(spec, goal, reach, seed=projs, check_timeout_s=timeout_s, minimize=False,
-                 learn=False).proof
-
-
-def encode_state(enc: Encoder, reach: Reach, s: State) -> list[z3.BitVecRef]:
-    """The term values of a symbolic state (for checking projections elsewhere)."""
-    memo: dict[int, z3.ExprRef] = {}
-    return [enc.val(term.expr, s, memo) for term in reach.terms]
-
-
 def holds_all(spec: Spec, goal: Goal, reach: Reach, projs: Sequence[Projection],
               s: bytes) -> bool:
     """goal /\\ projs /\\ domains at the concrete state s (model/eval.py, no Z3)."""
@@ -557,18 +544,6 @@ def needed_without(spec: Spec, goal: Goal, reach: Reach, projs: Sequence[Project
     except ValueError:
         return False
     return not holds_all(spec, goal, reach, rest, t)
-
-
-def find_witness(spec: Spec, goal: Goal, reach: Reach, projs: Sequence[Projection],
-                 drop: Projection, timeout_s: float | None = None
-                 ) -> tuple[bytes, int] | None:
-    """A CTI of ``projs`` without ``drop`` (None: the rest are still inductive)."""
-    rest = [p for p in projs if p != drop]
-    r = prove(spec, goal, reach, seed=rest, check_timeout_s=timeout_s, minimize=False,
-              learn=False)
-    if r.proof.status != "cti" or r.proof.path is None:
-        return None
-    return r.proof.path[0][1], r.proof.path[1][0]
 
 
 def to_json(ts: Sequence[Term], projs: Sequence[Projection],
