@@ -2,10 +2,13 @@
 
     python benchmarks/bench_z3.py                       # every config in configs/
     python benchmarks/bench_z3.py configs/small.toml --depth 30 --budget 60
+    python benchmarks/bench_z3.py --proofs-only          # only the saved projection proofs
 
 BMC checks every invariant at every depth on one incremental solver and stops at
 --depth or when the cumulative time passes --budget seconds.  Induction is 1-induction
 of each invariant with the whole strengthening library (properties/strengthening_v0_2.py).
+The saved projection proofs (docs/proofs/*.json, `prove --proof`) are checked last: the
+explorer's seconds, then the 1-induction seconds of each property with its strengthening.
 """
 
 from __future__ import annotations
@@ -54,17 +57,49 @@ def bench(path: str, depth: int, budget: float, k: int) -> None:
         print(f"       {g.name:20} {r.status:20} {r.seconds:6.2f} s")
 
 
+def bench_proofs(root: str) -> None:
+    import json
+
+    from checker.explore import Explorer
+    from checker.z3mine import terms
+    from checker.z3proj import Reach, from_json, prove
+
+    for path in sorted(glob.glob(os.path.join(root, "docs", "proofs", "*.json"))):
+        with open(path) as f:
+            doc = json.load(f)
+        cfg = load(os.path.join(root, "configs", f"{doc['config']}.toml"))
+        model, props = build_model(cfg)
+        t0 = time.monotonic()
+        ex = Explorer(model.spec, [], model.finished)
+        ex.run()
+        ts = terms(model)
+        reach = Reach(ts, ex.states)
+        explore_s = time.monotonic() - t0
+        print(f"\n== proof {os.path.relpath(path, root)} ({cfg.name}): explorer "
+              f"{len(ex.states):,} states in {explore_s:.1f} s")
+        enc = Encoder(model.spec)
+        for g in goals_of(enc, [p for p in props if p.name in doc["properties"]], None):
+            projs, _ = from_json(ts, doc["properties"][g.name])
+            r = prove(model.spec, g, reach, seed=projs, minimize=False, learn=False)
+            print(f"  1-induction  {g.name:20} {r.proof.status:8} {len(projs):4} projections  "
+                  f"{r.queries:5} queries  {r.proof.seconds:7.2f} s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("configs", nargs="*")
     ap.add_argument("--depth", type=int, default=40)
     ap.add_argument("--budget", type=float, default=30.0, help="BMC seconds per config")
     ap.add_argument("--k", type=int, default=1)
+    ap.add_argument("--proofs-only", action="store_true",
+                    help="only check the saved projection proofs (docs/proofs)")
     a = ap.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     paths = a.configs or sorted(glob.glob(os.path.join(root, "configs", "*.toml")))
-    for p in paths:
-        bench(p, a.depth, a.budget, a.k)
+    if not a.proofs_only:
+        for p in paths:
+            bench(p, a.depth, a.budget, a.k)
+    bench_proofs(root)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,8 @@ EPILOG_PROVE = """examples:
       --strengthen pc_labels,return_labels
   umcg-check prove configs/small.toml --engine spacer --timeout 60
   umcg-check prove configs/small.toml --property INV-12 --houdini
+  umcg-check prove configs/small.toml --property INV-12 --proof docs/proofs/small.json
+  umcg-check prove configs/small.toml --property INV-12 --projections --save-proof out.json
 
 strengthening invariants (--strengthen): """ + ", ".join(LIBRARY) + """
 A CTI (counterexample to induction) is not a bug: it is a state the proof could not rule
@@ -89,6 +91,20 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--houdini", action="store_true",
                    help="k-induction with invariants Z3 keeps from guesses mined from the "
                    "explorer's states (Houdini); prints the ones the proof needs")
+    p.add_argument("--projections", action="store_true",
+                   help="1-induction strengthened with projection invariants of the explorer's "
+                   "states (the values tuples of a few variables take), found from CTIs; "
+                   "prints the ones the proof needs")
+    p.add_argument("--save-proof", metavar="FILE",
+                   help="--projections: write the proof's strengthening (JSON) to FILE")
+    p.add_argument("--proof", metavar="FILE",
+                   help="check a saved strengthening (from --save-proof): on the explorer's "
+                   "states, then by 1-induction")
+    p.add_argument("--no-minimize", action="store_true",
+                   help="--projections: keep every projection found (faster)")
+    p.add_argument("--minimize-seconds", type=float, default=600.0, metavar="S",
+                   help="--projections: Z3 time for showing each kept projection needed "
+                   "(default 600); the ones left unexplained are kept")
     p.add_argument("--bfs-seconds", type=float, default=300.0, metavar="S",
                    help="time for the explicit search that checks strengthenings and mines "
                    "guesses (default 300)")
@@ -331,11 +347,150 @@ class _Mined:
         return r
 
 
+def _check_out_file(path: str) -> None:
+    """Refuse an output file that could not be written, before any work."""
+    d = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UsageError(f"--save-proof {path}: is a directory")
+    while not os.path.exists(d):
+        d = os.path.dirname(d)
+    if not os.path.isdir(d) or not os.access(d, os.W_OK | os.X_OK):
+        raise UsageError(f"--save-proof {path}: {d} is not a writable directory")
+
+
+class _Projections:
+    """Proofs by 1-induction with projection invariants (checker/z3proj.py): found from
+    CTIs (--projections) or read from a file (--proof); the explorer's states come first."""
+
+    def __init__(self, args: argparse.Namespace, model: Model) -> None:
+        from checker.z3mine import terms
+        from checker.z3proj import Reach, from_json
+
+        self.args, self.model = args, model
+        self.loaded = None
+        if args.proof is not None:
+            try:
+                with open(args.proof, encoding="utf-8") as f:
+                    doc = json.load(f)
+            except OSError as e:
+                raise UsageError(f"--proof {args.proof}: {e.strerror}") from None
+            except (json.JSONDecodeError, UnicodeDecodeError) as e:
+                raise UsageError(f"--proof {args.proof}: not JSON ({e})") from None
+            if not isinstance(doc, dict) or not isinstance(doc.get("properties"), dict):
+                raise UsageError(f"--proof {args.proof}: no 'properties' object (write it with "
+                                 "--save-proof)")
+            self.loaded = doc
+        _say(args, "exploring the configuration (the projections are taken from, and "
+             "checked on, its states)...")
+        ex = Explorer(model.spec, [], model.finished)
+        r = ex.run(Limits(max_seconds=args.bfs_seconds))
+        if not r.complete:
+            raise UsageError(f"projection invariants need the whole state space; the explorer "
+                             f"stopped after {r.states:,} states ({r.stopped_by}); raise "
+                             "--bfs-seconds")
+        self.nstates = r.states
+        self.terms = terms(model)
+        self.reach = Reach(self.terms, ex.states)
+        self.from_json = from_json
+        self.saved: dict[str, Any] = {}
+        self.used: dict[str, list[str]] = {}
+        _say(args, f"  {r.states:,} states, {len(self.terms)} terms")
+
+    def prove(self, g: Goal) -> ProofResult:
+        from checker import z3proj
+
+        args, spec = self.args, self.model.spec
+        if self.loaded is not None:
+            entry = self.loaded["properties"].get(g.name)
+            if entry is None:
+                raise UsageError(f"--proof {args.proof}: no strengthening for {g.name} (it has "
+                                 f"{', '.join(self.loaded['properties']) or 'none'})")
+            try:
+                projs, _ = self.from_json(self.terms, entry)
+            except ValueError as e:
+                raise UsageError(f"--proof {args.proof}: {g.name}: {e}") from None
+            bad = self._refuted_on_states(g, projs)
+            if bad is not None:
+                return bad
+            _say(args, f"  {len(projs)} projections hold in all {self.nstates:,} explored "
+                 "states; 1-induction...")
+            t = z3proj.prove(spec, g, self.reach, seed=projs, check_timeout_s=args.timeout,
+                             minimize=False, learn=False)
+            used = projs
+        else:
+            def progress(q: int, n: int, pending: int) -> None:
+                _say(args, f"  {q} queries, {n} projections, {pending} actions to ask")
+
+            def mprogress(i: int, n: int, redo: int) -> None:
+                if i == 0:
+                    _say(args, f"  minimizing: {n} in the closure of the unsat cores, {redo} "
+                         "without a concrete witness yet")
+                elif i % 5 == 0:
+                    _say(args, f"  minimizing: {i} asked again, {n} kept")
+
+            t = z3proj.prove(spec, g, self.reach, progress=progress,
+                             check_timeout_s=args.timeout, minimize=not args.no_minimize,
+                             minimize_progress=mprogress,
+                             minimize_seconds=args.minimize_seconds)
+            used = t.used
+            if t.proof.status == "proved":
+                # The proof as shown: the kept projections alone, checked again from scratch.
+                _say(args, f"  re-checking the {len(used)} kept projections from scratch...")
+                again = z3proj.prove(spec, g, self.reach, seed=used, minimize=False,
+                                     learn=False, check_timeout_s=args.timeout)
+                if again.proof.status != "proved":
+                    raise RuntimeError(f"the kept projections for {g.name} do not re-check: "
+                                       f"{again.proof.status} {again.proof.detail}")
+                t.proof.seconds += again.proof.seconds
+                self.saved[g.name] = z3proj.to_json(self.terms, used, t.witness)
+        r = t.proof
+        if r.status == "proved":
+            r.engine = "projections"
+            names = [z3proj.describe(self.terms, p) for p in used]
+            r.strengthening = names
+            self.used[g.name] = names
+            r.detail = (f"{len(used)} projection invariants, each true in all "
+                        f"{self.nstates:,} explored states; " + r.detail)
+        return r
+
+    def _refuted_on_states(self, g: Goal, projs: list[Any]) -> ProofResult | None:
+        """A loaded projection that some explored state breaks is wrong: say which."""
+        from checker import z3proj
+
+        cols = self.reach.cols
+        for n, p in enumerate(projs):
+            for i in range(self.reach.n):
+                if tuple(cols[k][i] for k in p.terms) not in p.rows:
+                    return ProofResult(g.name, "strengthening-fails", "explorer",
+                                       failing=[f"projection {n + 1}"],
+                                       strengthening=[z3proj.describe(self.terms, p)],
+                                       detail=f"projection {n + 1} "
+                                       f"({', '.join(self.terms[k].name for k in p.terms)}) "
+                                       "is false in a reachable state (explicit search)")
+        return None
+
+    def save(self, cfg: Config) -> None:
+        if self.args.save_proof is None:
+            return
+        doc = {"config": cfg.name, "version": cfg.version, "method":
+               "1-induction; each conjunct a projection of the explored states",
+               "properties": self.saved}
+        try:
+            write_json_atomic(self.args.save_proof, doc)
+        except OSError as e:
+            raise UsageError(f"--save-proof: cannot write {self.args.save_proof}: "
+                             f"{e.strerror}") from None
+        _say(self.args, f"wrote {self.args.save_proof}")
+
+
 def _how(r: ProofResult) -> str:
     if r.status != "proved":
         return ""
     if r.engine == "spacer":
         return "Spacer (CHC) found an inductive invariant"
+    if r.engine == "projections":
+        return (f"1-induction (k=1) with {len(r.strengthening)} projection invariants as "
+                "strengthening (listed below), each checked on the explorer's states first")
     if r.engine == "houdini":
         return (f"1-induction with {len(r.strengthening)} strengthening invariants kept by "
                 "Houdini from guesses mined from the explorer's states (listed below)")
@@ -351,17 +506,36 @@ def cmd_prove(args: argparse.Namespace) -> int:
     if args.houdini and (args.engine != "kind" or args.strengthen):
         raise UsageError("--houdini finds its own strengthening for k-induction; it does not "
                          "go with --engine spacer or --strengthen")
+    modes = [x for x, on in (("--houdini", args.houdini), ("--projections", args.projections),
+                               ("--proof", args.proof is not None)) if on]
+    if len(modes) > 1:
+        raise UsageError(f"{' and '.join(modes)} are different proof methods; give one")
+    if (args.projections or args.proof) and (args.engine != "kind" or args.strengthen
+                                             or args.k != 1):
+        raise UsageError(f"{modes[0]} is a 1-induction proof; it does not go with --engine "
+                         "spacer, --strengthen or --k")
+    if not args.minimize_seconds >= 0:
+        raise UsageError("--minimize-seconds must be >= 0")
+    if args.save_proof is not None and not args.projections:
+        raise UsageError("--save-proof goes with --projections")
+    if args.save_proof is not None:
+        _check_out_file(args.save_proof)
     if not 1 <= args.max_rounds <= 10**6:
         raise UsageError("--max-rounds must be in 1..1000000")
     enc = Encoder(model.spec)
     extra = _strengthening(enc, model, args.strengthen)
     refuted = _refute_by_bfs(args, model, extra)
     mined = _Mined(args, model) if args.houdini else None
+    proj = _Projections(args, model) if args.projections or args.proof else None
+    if proj is not None and proj.loaded is not None and args.property is None:
+        chosen = [p for p in chosen if p.name in proj.loaded["properties"]]  # what it proves
     results: list[ProofResult] = []
     for g in goals_of(enc, chosen, None):
         _say(args, f"prove {g.name} ({'houdini' if mined else args.engine})...")
         if refuted is not None:
             r = refuted
+        elif proj is not None:
+            r = proj.prove(g)
         elif mined is not None:
             r = mined.prove(enc, g)
         elif args.engine == "spacer":
@@ -374,6 +548,8 @@ def cmd_prove(args: argparse.Namespace) -> int:
             _write_itf(args, cfg, model, r.path, f"prove.{g.name}.{kind}",
                        {"description": f"{g.name}: {kind} (Z3 {r.engine}, k={r.k})",
                         "property": g.name, "status": r.status, "failing": r.failing})
+    if proj is not None:
+        proj.save(cfg)
     if args.json:
         entries = []
         for r in results:
@@ -386,10 +562,11 @@ def cmd_prove(args: argparse.Namespace) -> int:
                 e["trace"] = [_step_json(s) for s in steps(model.spec, model.fmt, r.path)]
                 e["first_state"] = _state_line(model, r.path[0][1])
             entries.append(e)
-        _emit(args, {"engine": "z3-houdini" if mined else f"z3-{args.engine}",
+        method = "houdini" if mined else "projections" if proj else args.engine
+        _emit(args, {"engine": f"z3-{method}",
                      "config": cfg.name, "version": cfg.version, "properties": entries})
     else:
-        engine = "houdini" if mined else args.engine
+        engine = "houdini" if mined else "projections (1-induction)" if proj else args.engine
         print(f"umcg-check prove {cfg.version}  config {cfg.name}  engine {engine}"
               + (f"  k<={args.k}" if engine == "kind" else ""))
         if extra:
@@ -400,6 +577,13 @@ def cmd_prove(args: argparse.Namespace) -> int:
                      "unknown": "UNKNOWN"}[r.status]
             print(f"  {r.goal:20} {label}  ({r.seconds:.2f} s)  {_how(r) or r.detail}")
         for r in results:
+            if r.engine == "projections" and r.status == "proved":
+                print(f"\nStrengthening invariants of the proof of {r.goal} ({r.detail}). "
+                      "Z3 showed, one action at a time, that from any state satisfying the "
+                      "property, all of these and the slot domains, every step keeps them all; "
+                      "the initial state satisfies them:")
+                for n, x in enumerate(r.strengthening):
+                    print(f"  P{n + 1}  {x}")
             if r.engine == "houdini" and r.status == "proved":
                 print(f"\nStrengthening invariants of the proof of {r.goal} ({r.detail}; each "
                       "holds in every reachable state, as the proof shows):")
