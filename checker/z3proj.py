@@ -35,7 +35,6 @@ from checker.z3mine import Term, _column, values
 from model.lang import And, Expr, Or, Spec
 
 BATCH_MS = 3000  # Z3's time for a query about several conjuncts before they are split
-_DEBUG = bool(__import__("os").environ.get("Z3PROJ_DEBUG"))
 
 
 @dataclass(frozen=True)
@@ -276,15 +275,11 @@ class _Step:
         bad = z3.And(self.enc.guard(a, self.s, memo), self.enc.defined(a, self.s, memo),
                      z3.Or(*[z3.Not(self.post(ai, c)) for c in sorted(batch)]))
         self.queries += 1
-        q0 = time.monotonic()
         # push/pop, not a literal per query: the solver keeps no trace of earlier actions.
         self.solver.push()
         self.solver.add(bad)
         try:
             r = self.solver.check(*[self.lits[c] for c in active])
-            if _DEBUG and time.monotonic() - q0 > 1:
-                print(f"slow query {a.name} {sorted(batch)} {time.monotonic() - q0:.1f}s {r}",
-                      flush=True)
             if r == z3.sat:
                 return r, self.enc.decode(self.solver.model(), self.s)
             if r == z3.unsat:
