@@ -13,9 +13,10 @@ from typing import Any, TextIO
 from checker import reductions
 from checker.config import ConfigError, load
 from checker.explore import Limits, ModelError
+from checker.files import InputFileError
 from checker.native import NativeError
 from checker.run import Outcome, build_model, check
-from checker.trace import ItfFileError, Step, write_json_atomic
+from checker.trace import Step, write_json_atomic
 from model.versions import VERSIONS
 
 EPILOG_CHECK = """examples:
@@ -406,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "list-actions":
             return cmd_list_actions(args)
         return args.func(args)
-    except (ConfigError, UsageError, ItfFileError, NativeError) as e:
+    except (ConfigError, UsageError, InputFileError, NativeError) as e:
         print(f"umcg-check: error: {e}", file=sys.stderr)
         return 2
     except ModelError as e:

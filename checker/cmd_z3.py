@@ -11,6 +11,7 @@ from typing import Any
 from checker.cli import UsageError, _check_trace_dir, _step_json, print_steps
 from checker.config import Config, load
 from checker.explore import Explorer, Limits
+from checker.files import read_json
 from checker.run import build_model
 from checker.trace import itf_trace, steps, write_json_atomic
 from checker.z3enc import Encoder
@@ -369,13 +370,7 @@ class _Projections:
         self.args, self.model = args, model
         self.loaded = None
         if args.proof is not None:
-            try:
-                with open(args.proof, encoding="utf-8") as f:
-                    doc = json.load(f)
-            except OSError as e:
-                raise UsageError(f"--proof {args.proof}: {e.strerror}") from None
-            except (json.JSONDecodeError, UnicodeDecodeError) as e:
-                raise UsageError(f"--proof {args.proof}: not JSON ({e})") from None
+            doc = read_json(args.proof, f"--proof {args.proof}")
             if not isinstance(doc, dict) or not isinstance(doc.get("properties"), dict):
                 raise UsageError(f"--proof {args.proof}: no 'properties' object (write it with "
                                  "--save-proof)")

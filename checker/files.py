@@ -1,9 +1,27 @@
-"""Writing output files so that no reader, and no failed run, sees a partial one."""
+"""Reading JSON input files, and writing output files so that no reader, and no failed run,
+sees a partial one."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
+from typing import Any
+
+
+class InputFileError(Exception):
+    """An input file that cannot be read (bad input: exit 2)."""
+
+
+def read_json(path: str, label: str) -> Any:
+    """The JSON document in `path`; `label` names the file in the error."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except OSError as e:
+        raise InputFileError(f"{label}: {e.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputFileError(f"{label}: not JSON ({e})") from None
 
 
 def write_atomic(path: str, data: bytes) -> None:

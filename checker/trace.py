@@ -8,7 +8,7 @@ from typing import Any
 
 import itf_py
 
-from checker.files import write_atomic
+from checker.files import InputFileError, read_json, write_atomic
 from model.lang import Spec, Var
 
 
@@ -72,19 +72,13 @@ def itf_trace(spec: Spec, fmt, path: list[tuple[int, bytes]], meta: dict[str, An
     return itf_py.trace_to_json(trace)
 
 
-class ItfFileError(Exception):
+class ItfFileError(InputFileError):
     """An ITF trace file that cannot be read (bad input: exit 2)."""
 
 
 def read_itf(path: str, label: str) -> dict[str, Any]:
     """The ITF document in `path`; `label` names it in the error (e.g. "--trace x.json")."""
-    try:
-        with open(path) as f:
-            doc = json.load(f)
-    except OSError as e:
-        raise ItfFileError(f"{label}: {e.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ItfFileError(f"{label}: not JSON ({e})") from None
+    doc = read_json(path, label)
     if not isinstance(doc, dict) or not isinstance(doc.get("states"), list):
         raise ItfFileError(f"{label}: not an ITF trace (no \"states\" list)")
     return doc
