@@ -3,12 +3,16 @@
     python benchmarks/bench_z3.py                       # every config in configs/
     python benchmarks/bench_z3.py configs/small.toml --depth 30 --budget 60
     python benchmarks/bench_z3.py --proofs-only          # only the saved projection proofs
+    python benchmarks/bench_z3.py --search configs/small.toml --property INV-12
 
 BMC checks every invariant at every depth on one incremental solver and stops at
 --depth or when the cumulative time passes --budget seconds.  Induction is 1-induction
 of each invariant with the whole strengthening library (properties/strengthening_v0_2.py).
 The saved projection proofs (docs/proofs/*.json, `prove --proof`) are checked last: the
 explorer's seconds, then the 1-induction seconds of each property with its strengthening.
+--search times the projection search (`prove --projections`, without the minimization)
+twice in one process: from the property alone, then from the one- and two-term seeds
+with task images (the default), and prints the ratio.
 """
 
 from __future__ import annotations
@@ -85,6 +89,36 @@ def bench_proofs(root: str) -> None:
                   f"{r.queries:5} queries  {r.proof.seconds:7.2f} s")
 
 
+def bench_search(path: str, prop: str) -> None:
+    from checker.cmd_z3 import _domain_size
+    from checker.explore import Explorer
+    from checker.z3mine import terms
+    from checker.z3proj import Reach, prove, task_images
+
+    cfg = load(path)
+    model, props = build_model(cfg)
+    ex = Explorer(model.spec, [], model.finished)
+    ex.run()
+    ts = terms(model)
+    reach = Reach(ts, ex.states)
+    (g,) = goals_of(Encoder(model.spec), [p for p in props if p.name == prop], None)
+    print(f"\n== projection search for {prop} on {cfg.name} ({len(ex.states):,} states, "
+          f"{len(ts)} terms), no minimization")
+    secs = []
+    for label in ("property alone", "seeds + task images"):
+        t0 = time.monotonic()
+        seed, images = [], None
+        if label != "property alone":
+            seed = reach.seeds([_domain_size(t) for t in ts])
+            images = task_images(ts, [[t.name for t in model.servers],
+                                      [t.name for t in model.workers]])
+        r = prove(model.spec, g, reach, seed=seed, companions=images, minimize=False)
+        secs.append(time.monotonic() - t0)
+        print(f"  {label:20} {r.proof.status:8} {len(seed):4} seeds  {r.found:4} found  "
+              f"{r.queries:5} queries  {secs[-1]:7.2f} s")
+    print(f"  ratio (seeded / alone): {secs[1] / secs[0]:.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("configs", nargs="*")
@@ -93,7 +127,13 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=1)
     ap.add_argument("--proofs-only", action="store_true",
                     help="only check the saved projection proofs (docs/proofs)")
+    ap.add_argument("--search", metavar="CONFIG",
+                    help="only time the projection search on CONFIG, with and without seeds")
+    ap.add_argument("--property", default="INV-12", help="--search: the invariant")
     a = ap.parse_args()
+    if a.search:
+        bench_search(a.search, a.property)
+        return
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     paths = a.configs or sorted(glob.glob(os.path.join(root, "configs", "*.toml")))
     if not a.proofs_only:

@@ -101,6 +101,17 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--proof", metavar="FILE",
                    help="check a saved strengthening (from --save-proof): on the explorer's "
                    "states, then by 1-induction")
+    p.add_argument("--no-seed", action="store_true",
+                   help="--projections: start from the property alone (default: first state "
+                   "every one- and two-term projection, and add each projection found for "
+                   "the other tasks of its kind too)")
+    p.add_argument("--views", type=int, default=0, metavar="K",
+                   help="--projections: also state first, for every K tasks, the values "
+                   "their variables and the shared ones take together (K=2: a pairwise, "
+                   "thread-modular invariant; default 0: none)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="--projections, --proof: ask the first round of per-action queries "
+                   "in N processes (default 1)")
     p.add_argument("--no-minimize", action="store_true",
                    help="--projections: keep every projection found (faster)")
     p.add_argument("--minimize-seconds", type=float, default=600.0, metavar="S",
@@ -317,6 +328,7 @@ class _Mined:
         self.learn = Learner(self.terms, ex.states)
         _say(args, f"  {r.states:,} states, {len(self.guesses):,} guesses")
         self.used: dict[str, list[str]] = {}
+        self.views: dict[Any, tuple[str, ...]] = {}  # task view -> its tasks
 
     def prove(self, enc: Encoder, g: Goal) -> ProofResult:
         args = self.args
@@ -359,6 +371,16 @@ def _check_out_file(path: str) -> None:
         raise UsageError(f"--save-proof {path}: {d} is not a writable directory")
 
 
+def _domain_size(t: Any) -> int:
+    """How many values a term can take (a slot's domain; a list node: a byte)."""
+    from model.lang import Ref, Var
+
+    e = t.expr
+    if isinstance(e, Ref) and isinstance(e.var, Var):
+        return e.var.domain.hi - e.var.domain.lo + 1
+    return 256
+
+
 class _Projections:
     """Proofs by 1-induction with projection invariants (checker/z3proj.py): found from
     CTIs (--projections) or read from a file (--proof); the explorer's states come first."""
@@ -389,6 +411,7 @@ class _Projections:
         self.from_json = from_json
         self.saved: dict[str, Any] = {}
         self.used: dict[str, list[str]] = {}
+        self.views: dict[Any, tuple[str, ...]] = {}  # task view -> its tasks
         _say(args, f"  {r.states:,} states, {len(self.terms)} terms")
 
     def prove(self, g: Goal) -> ProofResult:
@@ -401,7 +424,7 @@ class _Projections:
                 raise UsageError(f"--proof {args.proof}: no strengthening for {g.name} (it has "
                                  f"{', '.join(self.loaded['properties']) or 'none'})")
             try:
-                projs, _ = self.from_json(self.terms, entry)
+                projs, _ = self.from_json(self.terms, entry, self.reach, self.views)
             except ValueError as e:
                 raise UsageError(f"--proof {args.proof}: {g.name}: {e}") from None
             bad = self._refuted_on_states(g, projs)
@@ -410,7 +433,7 @@ class _Projections:
             _say(args, f"  {len(projs)} projections hold in all {self.nstates:,} explored "
                  "states; 1-induction...")
             t = z3proj.prove(spec, g, self.reach, seed=projs, check_timeout_s=args.timeout,
-                             minimize=False, learn=False)
+                             minimize=False, learn=False, jobs=args.jobs)
             used = projs
         else:
             def progress(q: int, n: int, pending: int) -> None:
@@ -423,25 +446,45 @@ class _Projections:
                 elif i % 5 == 0:
                     _say(args, f"  minimizing: {i} asked again, {n} kept")
 
-            t = z3proj.prove(spec, g, self.reach, progress=progress,
+            seed: list[Any] = []
+            images = None
+            tasks = [[t.name for t in self.model.servers], [t.name for t in self.model.workers]]
+            if not args.no_seed:
+                seed = self.reach.seeds([_domain_size(t) for t in self.terms])
+                images = z3proj.task_images(self.terms, tasks)
+                _say(args, f"  {len(seed)} one- and two-term projections stated first")
+            if args.views:
+                views = z3proj.task_views(self.terms, self.reach, tasks[0] + tasks[1],
+                                          args.views)
+                self.views.update(views)
+                cover = [set(v.terms) for v in views]
+                seed = [p for p in seed if not any(set(p.terms) <= c for c in cover)] + list(views)
+                _say(args, f"  {len(views)} views of {args.views} task(s) and the shared "
+                     f"variables ({', '.join(f'{len(v.rows):,}' for v in views)} rows), "
+                     f"{len(seed)} seeds in all")
+            t = z3proj.prove(spec, g, self.reach, progress=progress, seed=seed,
+                             companions=images, jobs=args.jobs,
                              check_timeout_s=args.timeout, minimize=not args.no_minimize,
                              minimize_progress=mprogress,
                              minimize_seconds=args.minimize_seconds)
             used = t.used
-            if t.proof.status == "proved":
+            if t.proof.status == "proved" and not args.no_minimize:
                 # The proof as shown: the kept projections alone, checked again from scratch.
                 _say(args, f"  re-checking the {len(used)} kept projections from scratch...")
                 again = z3proj.prove(spec, g, self.reach, seed=used, minimize=False,
-                                     learn=False, check_timeout_s=args.timeout)
+                                     learn=False, check_timeout_s=args.timeout,
+                                     jobs=args.jobs)
                 if again.proof.status != "proved":
                     raise RuntimeError(f"the kept projections for {g.name} do not re-check: "
                                        f"{again.proof.status} {again.proof.detail}")
                 t.proof.seconds += again.proof.seconds
-                self.saved[g.name] = z3proj.to_json(self.terms, used, t.witness)
+            if t.proof.status == "proved":
+                self.saved[g.name] = z3proj.to_json(self.terms, used, t.witness,
+                                                   self.views)
         r = t.proof
         if r.status == "proved":
             r.engine = "projections"
-            names = [z3proj.describe(self.terms, p) for p in used]
+            names = [z3proj.describe(self.terms, p, view=self.views.get(p)) for p in used]
             r.strengthening = names
             self.used[g.name] = names
             r.detail = (f"{len(used)} projection invariants, each true in all "
@@ -452,11 +495,9 @@ class _Projections:
         """A loaded projection that some explored state breaks is wrong: say which."""
         from checker import z3proj
 
-        cols = self.reach.cols
         for n, p in enumerate(projs):
-            for i in range(self.reach.n):
-                if tuple(cols[k][i] for k in p.terms) not in p.rows:
-                    return ProofResult(g.name, "strengthening-fails", "explorer",
+            if not self.reach.projection(p.terms).rows <= p.rows:
+                return ProofResult(g.name, "strengthening-fails", "explorer",
                                        failing=[f"projection {n + 1}"],
                                        strengthening=[z3proj.describe(self.terms, p)],
                                        detail=f"projection {n + 1} "
@@ -513,6 +554,14 @@ def cmd_prove(args: argparse.Namespace) -> int:
         raise UsageError("--minimize-seconds must be >= 0")
     if args.save_proof is not None and not args.projections:
         raise UsageError("--save-proof goes with --projections")
+    if not 1 <= args.jobs <= 64:
+        raise UsageError("--jobs must be in 1..64")
+    if (args.views or args.no_seed) and not args.projections:
+        raise UsageError("--views and --no-seed go with --projections")
+    ntasks = len(model.servers) + len(model.workers)
+    if not 0 <= args.views <= ntasks:
+        raise UsageError(f"--views must be in 0..{ntasks} (the configuration has {ntasks} "
+                         "tasks)")
     if args.save_proof is not None:
         _check_out_file(args.save_proof)
     if not 1 <= args.max_rounds <= 10**6:

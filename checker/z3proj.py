@@ -22,8 +22,9 @@ finding CTIs (the loop ends with no projection to add), never a wrong proof.
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,9 +33,10 @@ import z3
 from checker.z3enc import Encoder
 from checker.z3engine import Goal, Path, ProofResult, _flag, replay
 from checker.z3mine import Term, _column, values
-from model.lang import And, Expr, Or, Spec
+from model.lang import And, Expr, Or, Ref, Spec
 
 BATCH_MS = 3000  # Z3's time for a query about several conjuncts before they are split
+BIG_ROWS = 20000  # rows in a batch above which it is split without trying it whole
 
 
 @dataclass(frozen=True)
@@ -99,31 +101,144 @@ class Reach:
                 chosen = rest
         return tuple(sorted(chosen))
 
+    def _key(self, terms: Sequence[int]) -> Any:
+        """One integer per explored state: its values on ``terms``, 8 bits each."""
+        import numpy as np
+
+        if not hasattr(self, "_np"):
+            self._np = [np.frombuffer(c, dtype=np.uint8).astype(np.uint64) for c in self.cols]
+        key = np.zeros(self.n, dtype=np.uint64)
+        for k in terms:
+            key = (key << np.uint64(8)) | self._np[k]
+        return key
+
     def projection(self, terms: Sequence[int]) -> Projection:
-        rows = frozenset(zip(*[self.cols[k] for k in terms], strict=True))
+        import numpy as np
+
+        m = len(terms)
+        if m > 8:  # more than a 64-bit key holds: unique rows of the columns side by side
+            arr = np.stack([np.frombuffer(self.cols[k], dtype=np.uint8) for k in terms],
+                           axis=1)
+            return Projection(tuple(terms),
+                              frozenset(map(tuple, np.unique(arr, axis=0).tolist())))
+        rows = frozenset(tuple((int(x) >> (8 * (m - 1 - i))) & 255 for i in range(m))
+                         for x in np.unique(self._key(terms)))
         return Projection(tuple(terms), rows)
+
+    def seeds(self, domain_sizes: Sequence[int]) -> list[Projection]:
+        """The projections stated before any CTI: every term whose explored values are
+        fewer than its domain, and every pair of terms that do not take all the
+        combinations of their values (``IWH == &W0`` only while W0 is IDLE, ...).
+        Facts over one or two terms are cheap for Z3 and the CTI loop would otherwise
+        find them one round of queries at a time."""
+        import numpy as np
+
+        out = [self.projection((k,)) for k in range(len(self.cols))
+               if self.width[k] < domain_sizes[k]]
+        vary = [k for k in range(len(self.cols)) if self.width[k] > 1]
+        for i, a in enumerate(vary):
+            for b in vary[i + 1:]:
+                n = int(np.count_nonzero(np.bincount(self._key((a, b)).astype(np.int64),
+                                                     minlength=65536)))
+                if n < self.width[a] * self.width[b]:
+                    out.append(self.projection((a, b)))
+        return out
 
     def holds(self, p: Projection, vals: Sequence[int]) -> bool:
         return tuple(vals[k] for k in p.terms) in p.rows
 
 
-def encode(p: Projection, zs: Sequence[z3.BitVecRef]) -> z3.BoolRef:
-    """``p`` over the term values ``zs``, as a trie of equalities (first term outermost)."""
+def task_images(ts: Sequence[Term], groups: Sequence[Sequence[str]]
+                ) -> Callable[[tuple[int, ...]], list[tuple[int, ...]]]:
+    """For a tuple of terms, the same terms of the other tasks of each kind (``groups``:
+    task names by kind, e.g. ``[["S0"], ["W0", "W1"]]``): ``(S0.pc, W0.first)`` gives
+    ``(S0.pc, W1.first)``.  A fact the CTI loop needed about W0 is usually needed about
+    W1 too; stating it at once saves the round of queries that would find it.  Terms
+    that belong to no task (list heads, list nodes) stay as they are."""
+    by_name = {t.name: i for i, t in enumerate(ts)}
+    perms: list[dict[str, str]] = []
+    for combo in itertools.product(*[itertools.permutations(g) for g in groups]):
+        m = {a: b for g, img in zip(groups, combo, strict=True)
+             for a, b in zip(g, img, strict=True)}
+        if any(a != b for a, b in m.items()):
+            perms.append(m)
+
+    def image(terms: tuple[int, ...]) -> list[tuple[int, ...]]:
+        out: list[tuple[int, ...]] = []
+        for m in perms:
+            img = []
+            for k in terms:
+                task, dot, rest = ts[k].name.partition(".")
+                img.append(by_name.get(f"{m[task]}.{rest}", k) if dot and task in m else k)
+            t = tuple(sorted(img))
+            if t != tuple(sorted(terms)) and t not in out and len(set(t)) == len(t):
+                out.append(t)
+        return out
+
+    return image
+
+
+def task_view(ts: Sequence[Term], reach: Reach, group: Sequence[str]) -> Projection:
+    """The projection onto every term of the tasks in ``group`` and every shared term
+    (list heads and nodes, the run queue, the environment's budgets): the values those
+    tasks and the shared memory take together.  A term belongs to task T when its name
+    is ``T.<field>`` (the model's slot names); the others are shared.  Terms that take
+    one value are left to the one-term seeds."""
+    picked = []
+    for i, t in enumerate(ts):
+        task, dot, _ = t.name.partition(".")
+        if (not dot or task in group) and reach.width[i] > 1:
+            picked.append(i)
+    return reach.projection(tuple(picked))
+
+
+def task_views(ts: Sequence[Term], reach: Reach, tasks: Sequence[str], k: int
+               ) -> dict[Projection, tuple[str, ...]]:
+    """``task_view`` for every ``k`` of the ``tasks`` (with the group it was made for).
+    With k = 2 the conjunction is a pairwise (thread-modular) invariant: all it cannot
+    say is a relation among three tasks at once."""
+    return {task_view(ts, reach, g): g for g in itertools.combinations(tasks, k)}
+
+
+def encode(p: Projection, zs: Sequence[z3.BitVecRef], outer: Collection[int] = ()
+           ) -> z3.BoolRef:
+    """``p`` over the term values ``zs``, as a trie of equalities.  The ``outer`` terms
+    (the pcs: an action's guard fixes its task's pc, which cuts the trie to one branch at
+    once) go outermost, then the terms with the fewest distinct values: on the task views
+    that makes the trie 2-3 times smaller than the terms' own order, and Z3 shares the
+    equal sub-tries."""
+    m = len(p.terms)
+    order = sorted(range(m), key=lambda i: (p.terms[i] not in outer,
+                                            len({r[i] for r in p.rows})))
+    made: dict[tuple[int, tuple[tuple[int, ...], ...]], z3.BoolRef] = {}
 
     def node(depth: int, rows: list[tuple[int, ...]]) -> z3.BoolRef:
-        if depth == len(p.terms):
+        if depth == m:
             return z3.BoolVal(True)
-        x = zs[p.terms[depth]]
+        x = zs[p.terms[order[depth]]]
         by: dict[int, list[tuple[int, ...]]] = {}
         for r in rows:
-            by.setdefault(r[depth], []).append(r)
-        return z3.Or(*[z3.And(x == v, node(depth + 1, sub)) for v, sub in sorted(by.items())])
+            by.setdefault(r[order[depth]], []).append(r)
+        kids = []
+        for v, sub in sorted(by.items()):
+            # Equal row sets below equal depths are one sub-trie: build it once.
+            key = (depth + 1, tuple(tuple(r[order[i]] for i in range(depth + 1, m))
+                                    for r in sub))
+            if key not in made:
+                made[key] = node(depth + 1, sub)
+            kids.append(z3.And(x == v, made[key]))
+        return z3.Or(*kids)
 
     return node(0, sorted(p.rows))
 
 
-def describe(ts: Sequence[Term], p: Projection, limit: int = 6) -> str:
-    """``(W0.pc, IWH) in {(k:wqr.popped, &S0), ...}`` with at most ``limit`` rows shown."""
+def describe(ts: Sequence[Term], p: Projection, limit: int = 6,
+             view: Sequence[str] | None = None) -> str:
+    """``(W0.pc, IWH) in {(k:wqr.popped, &S0), ...}`` with at most ``limit`` rows shown;
+    a task view (``view``: its tasks) by what it is."""
+    if view is not None:
+        return (f"view of {', '.join(view)} and the shared variables: their {len(p.terms)} "
+                f"terms take one of the {len(p.rows):,} value tuples of the explored states")
     names = ", ".join(ts[k].name for k in p.terms)
     rows = sorted(p.rows)
     shown = ["(" + ", ".join(ts[k].show(v) for k, v in zip(p.terms, r, strict=True)) + ")"
@@ -161,8 +276,12 @@ class _Step:
         self.solver.add(enc.domains(self.s), z3.Not(enc.halt(self.s, self.ms)))
         self.zs = [enc.val(term.expr, self.s, self.ms) for term in reach.terms]
         self.term_reads = [_reads(term.expr) for term in reach.terms]
+        pcs = {v.slot for v in spec.pc_vars}
+        self.pc_terms = {i for i, r in enumerate(self.term_reads) if len(r) == 1 and r <= pcs
+                         and isinstance(reach.terms[i].expr, Ref)}
         self.writes = [a.writes() for a in spec.actions]
         self.forms: list[z3.BoolRef] = [goal.holds(self.s)]
+        self.size = [0]  # rows of each conjunct (the goal: none)
         self.lits = [_flag(self.solver, self.forms[0], "pgoal")]
         self.reads = [_reads(goal.expr) if goal.expr is not None else set(range(enc.nslots))]
         self.projs: list[Projection] = []
@@ -221,7 +340,8 @@ class _Step:
 
     def add(self, p: Projection) -> int:
         self.projs.append(p)
-        self.forms.append(encode(p, self.zs))
+        self.size.append(len(p.rows))
+        self.forms.append(encode(p, self.zs, self.pc_terms))
         self.lits.append(_flag(self.solver, self.forms[-1], f"p{len(self.projs)}"))
         self.reads.append(set().union(*[self.term_reads[k] for k in p.terms]))
         return len(self.projs)
@@ -250,23 +370,26 @@ class _Step:
         ``batch``?  sat: the state; unsat: the active conjuncts the answer needed.
 
         A batch gets a short time; one Z3 cannot answer is asked conjunct by conjunct
-        (a query about one projection is much easier than about fifty at once)."""
-        if len(batch) > 1:
+        (a query about one projection is much easier than about fifty at once).  A batch
+        with a big conjunct (a task view) is asked conjunct by conjunct at once: on
+        `default`'s views the batched query nearly always ran out of its time."""
+        self.solver.set("timeout", self.timeout_ms)
+        if len(batch) > 1 and sum(self.size[c] for c in batch) <= BIG_ROWS:
             self.solver.set("timeout", min(self.timeout_ms, BATCH_MS))
             r, got = self._query(ai, batch, active)
             self.solver.set("timeout", self.timeout_ms)
             if r != z3.unknown:
                 return r, got
-            core: set[int] = set()
-            for c in sorted(batch):
-                r, got = self._query(ai, {c}, active)
-                if r != z3.unsat:
-                    return r, got
-                assert isinstance(got, set)
-                core |= got
-            return z3.unsat, core
-        self.solver.set("timeout", self.timeout_ms)
-        return self._query(ai, batch, active)
+        if len(batch) == 1:
+            return self._query(ai, batch, active)
+        core: set[int] = set()
+        for c in sorted(batch):
+            r, got = self._query(ai, {c}, active)
+            if r != z3.unsat:
+                return r, got
+            assert isinstance(got, set)
+            core |= got
+        return z3.unsat, core
 
     def _query(self, ai: int, batch: set[int], active: Sequence[int]
                ) -> tuple[z3.CheckSatResult, bytes | set[int] | None]:
@@ -297,7 +420,9 @@ def prove(spec: Spec, goal: Goal, reach: Reach, *,
           max_projections: int = 5000, check_timeout_s: float | None = None,
           minimize: bool = True, learn: bool = True,
           minimize_progress: Callable[[int, int, int], None] | None = None,
-          minimize_seconds: float = 600.0) -> ProjectionProof:
+          minimize_seconds: float = 600.0,
+          companions: Callable[[tuple[int, ...]], list[tuple[int, ...]]] | None = None,
+          jobs: int = 1) -> ProjectionProof:
     """Find projections that make ``goal`` 1-inductive (module docstring).
 
     The step case is asked one action at a time: for action a and the conjuncts it can
@@ -328,6 +453,15 @@ def prove(spec: Spec, goal: Goal, reach: Reach, *,
     init_vals = reach.value_of(spec.init_state())
     for p in seed:
         add(p)
+    if jobs > 1 and pending:
+        for ai, r, got, asked in _first_round(spec, goal, reach, check_timeout_s, list(seed),
+                                              pending, jobs, progress):
+            st.queries += asked
+            if r == "unsat":
+                assert isinstance(got, set)
+                for c in pending.pop(ai):
+                    cores[(ai, c)] = got
+        # What is left (a CTI, or no answer) is asked again below, in one process.
     pos = 0
     shown = time.monotonic()
     while pending:
@@ -370,6 +504,11 @@ def prove(spec: Spec, goal: Goal, reach: Reach, *,
         st.local.setdefault(ai, set()).add(len(st.projs))  # it excludes the CTI state
         st.origin[len(st.projs)] = (got, ai)
         out.found += 1
+        for other in companions(sep) if companions else ():
+            q = reach.projection(other)
+            if q not in st.projs:
+                add(q)
+                out.found += 1
         pos -= 1  # ask the same action again first
     out.queries = st.queries
     if not pending and res.status == "unknown":
@@ -385,6 +524,65 @@ def prove(spec: Spec, goal: Goal, reach: Reach, *,
                           f", {len(out.witness)} of them shown needed by a concrete CTI of "
                           "the others" if minimize else ""))
     res.seconds = time.monotonic() - t0
+    return out
+
+
+_FORKED: dict[str, Any] = {}  # what a forked _first_round worker reads
+
+
+def _round_worker(part: list[int], conn: Any) -> None:
+    f = _FORKED
+    st = _Step(f["spec"], f["goal"], f["reach"], f["timeout"])
+    for p in f["seed"]:
+        st.add(p)
+    every = range(len(st.lits))
+    for ai in part:
+        before = st.queries
+        r, got = st.ask(ai, f["pending"][ai], every)
+        conn.send((ai, str(r), got if r != z3.unknown else None, st.queries - before))
+    conn.close()
+
+
+def _first_round(spec: Spec, goal: Goal, reach: Reach, timeout: float | None,
+                 seed: list[Projection], pending: dict[int, set[int]], jobs: int,
+                 progress: Callable[[int, int, int], None] | None
+                 ) -> list[tuple[int, str, Any, int]]:
+    """The first question to every pending action, split over ``jobs`` forked processes
+    (each builds its own solver; the queries are independent).  A seeded search that
+    needs few new projections spends nearly all its time here."""
+    import multiprocessing as mp
+    from multiprocessing.connection import wait
+
+    _FORKED.update(spec=spec, goal=goal, reach=reach, timeout=timeout, seed=seed,
+                   pending=pending)
+    ctx = mp.get_context("fork")
+    acts = sorted(pending)
+    procs, conns = [], []
+    for j in range(jobs):
+        recv, send = ctx.Pipe(duplex=False)
+        pr = ctx.Process(target=_round_worker, args=(acts[j::jobs], send), daemon=True)
+        pr.start()
+        send.close()
+        procs.append(pr)
+        conns.append(recv)
+    out: list[tuple[int, str, Any, int]] = []
+    shown = time.monotonic()
+    try:
+        while conns:
+            for c in wait(conns):
+                try:
+                    out.append(c.recv())  # type: ignore[union-attr]
+                except EOFError:
+                    conns.remove(c)
+            if progress and time.monotonic() - shown > 10:
+                shown = time.monotonic()
+                progress(len(out), len(seed), len(pending) - len(out))
+    finally:
+        for pr in procs:
+            pr.join(timeout=1)
+            if pr.is_alive():
+                pr.kill()
+        _FORKED.clear()
     return out
 
 
@@ -542,15 +740,23 @@ def needed_without(spec: Spec, goal: Goal, reach: Reach, projs: Sequence[Project
 
 
 def to_json(ts: Sequence[Term], projs: Sequence[Projection],
-            witness: dict[Projection, tuple[bytes, int]] | None = None) -> list[dict[str, Any]]:
+            witness: dict[Projection, tuple[bytes, int]] | None = None,
+            views: dict[Projection, tuple[str, ...]] | None = None) -> list[dict[str, Any]]:
     """The projections as JSON: term names, value rows, a readable statement, and the
-    witness that each is needed (a state as bytes in hex, and the action's index)."""
+    witness that each is needed (a state as bytes in hex, and the action's index).
+    A task view (``views``) is written as its tasks, not its rows (tens of thousands):
+    whatever rows the explorer gives it, the induction is what proves the property."""
     out = []
     for p in projs:
-        e: dict[str, Any] = {"terms": [ts[k].name for k in p.terms],
-                             # one row a string "v1 v2 ...": a line each in the file
-                             "rows": [" ".join(map(str, r)) for r in sorted(p.rows)],
-                             "statement": describe(ts, p, limit=12)}
+        e: dict[str, Any]
+        if views and p in views:
+            e = {"view": list(views[p]), "explored_rows": len(p.rows),
+                 "statement": describe(ts, p, view=views[p])}
+        else:
+            e = {"terms": [ts[k].name for k in p.terms],
+                 # one row a string "v1 v2 ...": a line each in the file
+                 "rows": [" ".join(map(str, r)) for r in sorted(p.rows)],
+                 "statement": describe(ts, p, limit=12)}
         if witness and p in witness:
             st, ai = witness[p]
             e["needed_witness"] = {"state": st.hex(), "action": ai}
@@ -558,14 +764,29 @@ def to_json(ts: Sequence[Term], projs: Sequence[Projection],
     return out
 
 
-def from_json(ts: Sequence[Term], doc: Any) -> tuple[list[Projection],
-                                                     dict[Projection, tuple[bytes, int]]]:
-    """The inverse of ``to_json``; ValueError with a one-line reason on a bad document."""
+def from_json(ts: Sequence[Term], doc: Any, reach: Reach | None = None,
+              views: dict[Projection, tuple[str, ...]] | None = None
+              ) -> tuple[list[Projection], dict[Projection, tuple[bytes, int]]]:
+    """The inverse of ``to_json``: task views are taken from ``reach`` (and recorded in
+    ``views``); ValueError with a one-line reason on a bad document."""
     by_name = {t.name: i for i, t in enumerate(ts)}
+    tasks = {n.partition(".")[0] for n in by_name if "." in n}
     if not isinstance(doc, list):
         raise ValueError("'projections' must be a list")
     projs, wit = [], {}
     for n, e in enumerate(doc):
+        if isinstance(e, dict) and "view" in e:
+            group = e["view"]
+            if not isinstance(group, list) or not group or not all(
+                    isinstance(x, str) and x in tasks for x in group):
+                raise ValueError(f"projection {n + 1}: 'view' must list task names "
+                                 f"({', '.join(sorted(tasks))})")
+            if reach is None:
+                raise ValueError(f"projection {n + 1}: a task view needs the explored states")
+            projs.append(task_view(ts, reach, group))
+            if views is not None:
+                views[projs[-1]] = tuple(group)
+            continue
         try:
             terms = tuple(by_name[x] for x in e["terms"])
             rows = frozenset(tuple(int(v) for v in (r.split() if isinstance(r, str) else r))
