@@ -61,7 +61,7 @@ def bench(path: str, depth: int, budget: float, k: int) -> None:
         print(f"       {g.name:20} {r.status:20} {r.seconds:6.2f} s")
 
 
-def bench_proofs(root: str) -> None:
+def bench_proofs(root: str, jobs: int = 1) -> None:
     import json
 
     from checker.explore import Explorer
@@ -83,8 +83,8 @@ def bench_proofs(root: str) -> None:
               f"{len(ex.states):,} states in {explore_s:.1f} s")
         enc = Encoder(model.spec)
         for g in goals_of(enc, [p for p in props if p.name in doc["properties"]], None):
-            projs, _ = from_json(ts, doc["properties"][g.name])
-            r = prove(model.spec, g, reach, seed=projs, minimize=False, learn=False)
+            projs, _ = from_json(ts, doc["properties"][g.name], reach)
+            r = prove(model.spec, g, reach, seed=projs, minimize=False, learn=False, jobs=jobs)
             print(f"  1-induction  {g.name:20} {r.proof.status:8} {len(projs):4} projections  "
                   f"{r.queries:5} queries  {r.proof.seconds:7.2f} s")
 
@@ -127,6 +127,8 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=1)
     ap.add_argument("--proofs-only", action="store_true",
                     help="only check the saved projection proofs (docs/proofs)")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="processes for the first round of a proof check (prove --jobs)")
     ap.add_argument("--search", metavar="CONFIG",
                     help="only time the projection search on CONFIG, with and without seeds")
     ap.add_argument("--property", default="INV-12", help="--search: the invariant")
@@ -139,7 +141,7 @@ def main() -> None:
     if not a.proofs_only:
         for p in paths:
             bench(p, a.depth, a.budget, a.k)
-    bench_proofs(root)
+    bench_proofs(root, a.jobs)
 
 
 if __name__ == "__main__":

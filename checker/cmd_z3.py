@@ -51,6 +51,10 @@ EPILOG_PROVE = """examples:
   umcg-check prove configs/small.toml --property INV-12 --houdini
   umcg-check prove configs/small.toml --property INV-12 --proof docs/proofs/small.json
   umcg-check prove configs/small.toml --property INV-12 --projections --save-proof out.json
+  umcg-check prove configs/default.toml --property INV-12 --proof docs/proofs/default.json \
+      --jobs 2                                  # pairwise task views, ~17 min on 2 cores
+  umcg-check prove configs/default.toml --property INV-3 --projections --views 2 \
+      --no-minimize --jobs 2 --save-proof out.json
 
 strengthening invariants (--strengthen): """ + ", ".join(LIBRARY) + """
 A CTI (counterexample to induction) is not a bug: it is a state the proof could not rule
@@ -433,11 +437,11 @@ class _Projections:
             _say(args, f"  {len(projs)} projections hold in all {self.nstates:,} explored "
                  "states; 1-induction...")
             t = z3proj.prove(spec, g, self.reach, seed=projs, check_timeout_s=args.timeout,
-                             minimize=False, learn=False, jobs=args.jobs)
+                             minimize=False, learn=False, jobs=args.jobs,
+                             progress=self._progress)
             used = projs
         else:
-            def progress(q: int, n: int, pending: int) -> None:
-                _say(args, f"  {q} queries, {n} projections, {pending} actions to ask")
+            progress = self._progress
 
             def mprogress(i: int, n: int, redo: int) -> None:
                 if i == 0:
@@ -490,6 +494,9 @@ class _Projections:
             r.detail = (f"{len(used)} projection invariants, each true in all "
                         f"{self.nstates:,} explored states; " + r.detail)
         return r
+
+    def _progress(self, q: int, n: int, pending: int) -> None:
+        _say(self.args, f"  {q} queries, {n} projections, {pending} actions to ask")
 
     def _refuted_on_states(self, g: Goal, projs: list[Any]) -> ProofResult | None:
         """A loaded projection that some explored state breaks is wrong: say which."""

@@ -15,6 +15,11 @@ of these 37 triples".  ``prove`` looks for a set of such projections that makes 
    it excludes with s every state that shares those values, which is what makes this
    converge where one cube per CTI did not (docs/z3.md, "Houdini").
 
+The search may start from more than the property (``seed``): the one- and two-term
+projections (``Reach.seeds``) and, for a configuration with more than two tasks, the
+pairwise *task views* (``task_views``: all terms of two tasks and the shared ones), which
+prove INV-12 on `default` without a single CTI (docs/z3.md).
+
 Nothing taken from the explorer is trusted: the explored states only *suggest* tuples.
 If the explorer missed a reachable state, a projection would be false, and Z3 then keeps
 finding CTIs (the loop ends with no projection to add), never a wrong proof.
@@ -576,7 +581,7 @@ def _first_round(spec: Spec, goal: Goal, reach: Reach, timeout: float | None,
                     conns.remove(c)
             if progress and time.monotonic() - shown > 10:
                 shown = time.monotonic()
-                progress(len(out), len(seed), len(pending) - len(out))
+                progress(sum(x[3] for x in out), len(seed), len(pending) - len(out))
     finally:
         for pr in procs:
             pr.join(timeout=1)
