@@ -269,15 +269,17 @@ def test_shipped_default_proof_names_views_that_hold_and_contain_init():
     ts = terms(model)
     reach = Reach(ts, ex.states)
     with open(DEFAULT_PROOF) as f:
-        entries = json.load(f)["properties"]["INV-12"]
-    views: dict = {}
-    projs, _ = from_json(ts, entries, reach, views)
-    assert sorted(views.values()) == [("S0", "W0"), ("S0", "W1"), ("W0", "W1")]
-    recorded = {tuple(e["view"]): e["explored_rows"] for e in entries if "view" in e}
-    assert {g: len(p.rows) for p, g in views.items()} == recorded
-    for p in projs:
-        assert reach.projection(p.terms).rows <= p.rows
-        assert reach.holds(p, reach.value_of(model.spec.init_state()))
+        doc = json.load(f)["properties"]
+    assert sorted(doc) == ["INV-12", "INV-3"]
+    for entries in doc.values():
+        views: dict = {}
+        projs, _ = from_json(ts, entries, reach, views)
+        assert sorted(views.values()) == [("S0", "W0"), ("S0", "W1"), ("W0", "W1")]
+        recorded = {tuple(e["view"]): e["explored_rows"] for e in entries if "view" in e}
+        assert {g: len(p.rows) for p, g in views.items()} == recorded
+        for p in projs:
+            assert reach.projection(p.terms).rows <= p.rows
+            assert reach.holds(p, reach.value_of(model.spec.init_state()))
 
 
 @pytest.mark.skipif(os.environ.get("UMCG_SLOW") != "1", reason="UMCG_SLOW=1 (~17 min)")
