@@ -105,6 +105,8 @@ def test_cli_projection_bad_input(tmp_path, capsys):
     assert "--proof" in capsys.readouterr().err
     assert main(["prove", "configs/small.toml", "--save-proof", str(tmp_path / "x.json")]) == 2
     assert main(["prove", "configs/small.toml", "--projections", "--houdini"]) == 2
+    assert main(["prove", "configs/small.toml", "--projections", "--jobs", "0"]) == 2
+    assert "--jobs must be in 1..64" in capsys.readouterr().err
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"properties": {"INV-12": [{"terms": ["nope"], "rows": [[0]]}]}}))
     assert main(["prove", "configs/small.toml", "--property", "INV-12", "--proof",
